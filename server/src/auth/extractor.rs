@@ -1,0 +1,127 @@
+//! Authentication as handler parameters: [`AuthUser`], [`AdminUser`], and the
+//! client's address, [`ClientAddr`].
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
+use jotpass_shared::{ADMIN_ROLE, Claims, User};
+
+use crate::{
+    clock::rfc3339,
+    error::{ApiError, TokenFailure},
+    state::AppState,
+};
+
+/// The request's one access token, found before routing by the body/token
+/// middleware (`None`: no token was sent).
+#[derive(Clone, Debug)]
+pub struct PresentedToken(pub Option<String>);
+
+/// A request with a valid access token of an active session.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub username: String,
+    pub roles: Vec<String>,
+    pub user_created_at: i64,
+    pub session_id: String,
+    pub claims: Claims,
+}
+
+impl AuthUser {
+    /// The user as the API shows it.
+    pub fn user(&self) -> User {
+        User {
+            id: self.user_id.clone(),
+            username: self.username.clone(),
+            roles: self.roles.clone(),
+            created_at: rfc3339(self.user_created_at),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .extensions
+            .get::<PresentedToken>()
+            .and_then(|t| t.0.as_deref())
+            .ok_or(ApiError::Unauthorized(TokenFailure::Missing))?;
+        let now = state.clock.now();
+        // Signature and claims first (no I/O), then the session (cache or database).
+        let claims = state
+            .keys
+            .verify(token, now)
+            .map_err(ApiError::Unauthorized)?;
+        let active = state
+            .sessions
+            .active_session(&state.db, &claims, now)
+            .await?;
+        Ok(Self {
+            user_id: active.session.user_id,
+            username: active.username,
+            roles: active.roles,
+            user_created_at: active.user_created_at,
+            session_id: active.session.id,
+            claims,
+        })
+    }
+}
+
+/// An [`AuthUser`] whose *current* roles (read from the database, not the
+/// token) include `admin`; otherwise `403 insufficient_scope`.
+#[derive(Clone, Debug)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let current = state
+            .db
+            .user_by_id(&user.user_id)
+            .await?
+            .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?;
+        if !current.roles.iter().any(|r| r == ADMIN_ROLE) {
+            return Err(ApiError::InsufficientScope);
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The client's address: the socket peer, or with `JOTPASS_TRUST_PROXY=true`
+/// the last `X-Forwarded-For` entry (the one our proxy appended).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.config.trust_proxy {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty());
+            if let Some(addr) = forwarded {
+                return Ok(Self(addr.to_owned()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(Self(peer))
+    }
+}

@@ -1,0 +1,466 @@
+//! Signing keys, and issuing and verifying access tokens.
+//!
+//! Verification is pure: it touches no database. It checks, in this order,
+//! the shape and header of the token, the signature (with the configured
+//! algorithm and one of the server's own keys, chosen by `kid`), the types of
+//! every required claim, then `exp`, `nbf`, `iat`, `iss`, `aud`. Whether the
+//! token's session is still active is a separate step (`auth::sessions`).
+
+use std::{
+    fs,
+    io::Write,
+    os::unix::fs::{OpenOptionsExt, PermissionsExt},
+    path::Path,
+};
+
+use anyhow::Context;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use jotpass_shared::Claims;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    config::{Config, JwtAlg},
+    error::TokenFailure,
+};
+
+/// The server's keys and the token rules of its configuration. Cheap to share
+/// behind an `Arc`; never printed.
+pub struct Keys {
+    alg: JwtAlg,
+    signing: EncodingKey,
+    signing_kid: String,
+    /// Every key a token may name in `kid`. One today; rotation adds more.
+    verifying: Vec<(String, DecodingKey)>,
+    /// The JWK Set of the public keys (EdDSA only).
+    jwks: Option<Value>,
+    issuer: String,
+    audience: String,
+    leeway: i64,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("alg", &self.alg)
+            .field("kid", &self.signing_kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// Loads the key for the configured algorithm, making it on first start.
+    ///
+    /// HS256 takes `JOTPASS_JWT_SECRET`, or else 32 random bytes kept in
+    /// `data/jwt_secret`. EdDSA keeps its Ed25519 seed in `data/ed25519_seed`.
+    /// Both files are created with mode 0600 and reused on restart.
+    pub fn load(config: &Config) -> anyhow::Result<Self> {
+        match config.jwt_alg {
+            JwtAlg::Hs256 => {
+                let secret = match &config.jwt_secret {
+                    Some(secret) => secret.expose().to_vec(),
+                    None => load_or_create_secret_file(&config.data_dir.join("jwt_secret"))?,
+                };
+                Ok(Self::hs256(&secret, config))
+            }
+            JwtAlg::EdDsa => {
+                let seed = load_or_create_secret_file(&config.data_dir.join("ed25519_seed"))?;
+                let seed: [u8; 32] = seed
+                    .as_slice()
+                    .try_into()
+                    .context("data/ed25519_seed must hold exactly 32 bytes")?;
+                Ok(Self::ed25519(&seed, config))
+            }
+        }
+    }
+
+    fn hs256(secret: &[u8], config: &Config) -> Self {
+        // The kid is a keyed hash of a fixed label: stable for a secret, and
+        // telling nothing about it.
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(b"jotpass key id");
+        let kid = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12]);
+        Self {
+            alg: JwtAlg::Hs256,
+            signing: EncodingKey::from_secret(secret),
+            signing_kid: kid.clone(),
+            verifying: vec![(kid, DecodingKey::from_secret(secret))],
+            jwks: None,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: config.leeway,
+        }
+    }
+
+    fn ed25519(seed: &[u8; 32], config: &Config) -> Self {
+        let public = ed25519_dalek::SigningKey::from_bytes(seed)
+            .verifying_key()
+            .to_bytes();
+        let x = URL_SAFE_NO_PAD.encode(public);
+        // RFC 7638 thumbprint: stable for the key, and computable by anyone.
+        let thumbprint_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
+        let jwks = json!({ "keys": [{
+            "kty": "OKP", "crv": "Ed25519", "x": x,
+            "kid": kid, "use": "sig", "alg": "EdDSA",
+        }]});
+        Self {
+            alg: JwtAlg::EdDsa,
+            signing: EncodingKey::from_ed_der(&ed25519_pkcs8(seed)),
+            signing_kid: kid.clone(),
+            verifying: vec![(kid, DecodingKey::from_ed_der(&public))],
+            jwks: Some(jwks),
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: config.leeway,
+        }
+    }
+
+    /// The JWK Set of the public keys; `None` for HS256 (a shared secret is
+    /// never published).
+    pub fn jwks(&self) -> Option<&Value> {
+        self.jwks.as_ref()
+    }
+
+    /// The issuer and audience that every token carries.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Signs `claims` with the current key.
+    pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
+        let mut header = Header::new(self.algorithm());
+        header.typ = Some("JWT".to_owned());
+        header.kid = Some(self.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.signing).context("signing a token")
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        match self.alg {
+            JwtAlg::Hs256 => Algorithm::HS256,
+            JwtAlg::EdDsa => Algorithm::EdDSA,
+        }
+    }
+
+    /// Verifies `token` at time `now`; see the module comment for the order.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenFailure> {
+        let invalid = TokenFailure::Invalid;
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid);
+        };
+
+        let header = decode_object(header_b64).ok_or(invalid)?;
+        // The algorithm is fixed by configuration; the header must merely agree.
+        if header.get("alg").and_then(Value::as_str) != Some(self.alg.name()) {
+            return Err(invalid);
+        }
+        // We understand no critical extension, so RFC 7515 §4.1.11 says reject.
+        if header.contains_key("crit") {
+            return Err(invalid);
+        }
+        if let Some(typ) = header.get("typ")
+            && !typ.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT"))
+        {
+            return Err(invalid);
+        }
+        // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never used.
+        let kid = header.get("kid").and_then(Value::as_str).ok_or(invalid)?;
+        let key = self
+            .verifying
+            .iter()
+            .find(|(k, _)| k == kid)
+            .map(|(_, key)| key)
+            .ok_or(invalid)?;
+
+        let signed = &token[..header_b64.len() + 1 + payload_b64.len()];
+        let ok = jsonwebtoken::crypto::verify(signature, signed.as_bytes(), key, self.algorithm())
+            .unwrap_or(false);
+        if !ok {
+            return Err(invalid);
+        }
+
+        let claims = parse_claims(&decode_object(payload_b64).ok_or(invalid)?).ok_or(invalid)?;
+        let (exp, nbf, iat) = (claims.exp as i64, claims.nbf as i64, claims.iat as i64);
+        if exp <= now - self.leeway {
+            return Err(TokenFailure::Expired);
+        }
+        if nbf > now + self.leeway || iat > now + self.leeway {
+            return Err(invalid);
+        }
+        if claims.iss != self.issuer || claims.aud != self.audience {
+            return Err(invalid);
+        }
+        Ok(claims)
+    }
+}
+
+/// A base64url (unpadded) JSON object, or `None`.
+fn decode_object(part: &str) -> Option<Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// Every required claim, each of its exact JSON type, or `None`.
+fn parse_claims(map: &Map<String, Value>) -> Option<Claims> {
+    let string = |name: &str| map.get(name)?.as_str().map(str::to_owned);
+    // NumericDate must be a whole, non-negative number of seconds.
+    let seconds = |name: &str| map.get(name)?.as_u64().filter(|&n| n <= i64::MAX as u64);
+    let roles = map
+        .get("roles")?
+        .as_array()?
+        .iter()
+        .map(|r| r.as_str().map(str::to_owned))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Claims {
+        iss: string("iss")?,
+        sub: string("sub")?,
+        aud: string("aud")?,
+        iat: seconds("iat")?,
+        nbf: seconds("nbf")?,
+        exp: seconds("exp")?,
+        jti: string("jti")?,
+        sid: string("sid")?,
+        roles,
+        name: string("name")?,
+    })
+}
+
+/// The PKCS#8 v1 DER of an Ed25519 private key (RFC 8410 §7): a fixed
+/// 16-byte prefix, then the 32-byte seed.
+fn ed25519_pkcs8(seed: &[u8; 32]) -> Vec<u8> {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(seed);
+    der
+}
+
+/// Reads 32 secret bytes from `path`, or creates the file (mode 0600, in a
+/// 0700 directory) with 32 fresh random bytes.
+fn load_or_create_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    match fs::read(path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+        Ok(_) => anyhow::bail!("{} holds fewer than 32 bytes", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    let mut bytes = vec![0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(alg: JwtAlg) -> Config {
+        let mut c = Config::from_lookup(|_| None).unwrap();
+        c.jwt_alg = alg;
+        c
+    }
+
+    fn claims(now: i64) -> Claims {
+        Claims {
+            iss: "jotpass".into(),
+            sub: "user-1".into(),
+            aud: "jotpass-api".into(),
+            iat: now as u64,
+            nbf: now as u64,
+            exp: (now + 60) as u64,
+            jti: "j1".into(),
+            sid: "s1".into(),
+            roles: vec![],
+            name: "alice".into(),
+        }
+    }
+
+    fn hs() -> Keys {
+        Keys::hs256(&[7u8; 32], &config(JwtAlg::Hs256))
+    }
+
+    /// Signs arbitrary header and payload JSON with the test HS256 key.
+    fn forge(header: &Value, payload: &Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let p = URL_SAFE_NO_PAD.encode(payload.to_string());
+        let sig = jsonwebtoken::crypto::sign(
+            format!("{h}.{p}").as_bytes(),
+            &EncodingKey::from_secret(&[7u8; 32]),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{h}.{p}.{sig}")
+    }
+
+    fn header() -> Value {
+        json!({"alg": "HS256", "typ": "JWT", "kid": hs().signing_kid})
+    }
+
+    #[test]
+    fn a_token_we_issue_verifies_with_both_algorithms() {
+        for keys in [hs(), Keys::ed25519(&[3u8; 32], &config(JwtAlg::EdDsa))] {
+            let token = keys.issue(&claims(1000)).unwrap();
+            assert_eq!(keys.verify(&token, 1000).unwrap(), claims(1000));
+        }
+    }
+
+    #[test]
+    fn expiry_is_exp_at_or_before_now_minus_leeway() {
+        let keys = hs();
+        let token = keys.issue(&claims(1000)).unwrap();
+        assert!(keys.verify(&token, 1059).is_ok());
+        assert_eq!(keys.verify(&token, 1060), Err(TokenFailure::Expired));
+        let mut lenient = config(JwtAlg::Hs256);
+        lenient.leeway = 5;
+        let keys = Keys::hs256(&[7u8; 32], &lenient);
+        assert!(keys.verify(&token, 1064).is_ok());
+        assert_eq!(keys.verify(&token, 1065), Err(TokenFailure::Expired));
+    }
+
+    #[test]
+    fn future_nbf_or_iat_wrong_iss_or_aud_are_invalid() {
+        let keys = hs();
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["nbf"] = json!(1001);
+        assert_eq!(
+            keys.verify(&forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["iat"] = json!(1001);
+        assert_eq!(
+            keys.verify(&forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["iss"] = json!("Jotpass");
+        assert_eq!(
+            keys.verify(&forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["aud"] = json!(["jotpass-api"]);
+        assert_eq!(
+            keys.verify(&forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        // The forging helper itself makes acceptable tokens.
+        let c = serde_json::to_value(claims(1000)).unwrap();
+        assert!(keys.verify(&forge(&header(), &c), 1000).is_ok());
+    }
+
+    #[test]
+    fn missing_or_mistyped_claims_are_invalid_even_when_expired() {
+        let keys = hs();
+        for (claim, value) in [
+            ("sid", Value::Null),
+            ("exp", json!("2000")),
+            ("exp", json!(1060.5)),
+            ("roles", json!("admin")),
+            ("sub", json!(1)),
+        ] {
+            let mut c = serde_json::to_value(claims(1000)).unwrap();
+            if value.is_null() {
+                c.as_object_mut().unwrap().remove(claim);
+            } else {
+                c[claim] = value;
+            }
+            assert_eq!(
+                keys.verify(&forge(&header(), &c), 5000),
+                Err(TokenFailure::Invalid),
+                "{claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_cannot_choose_the_algorithm_or_the_key() {
+        let keys = hs();
+        let c = serde_json::to_value(claims(1000)).unwrap();
+        let kid = hs().signing_kid;
+        for h in [
+            json!({"alg": "none", "typ": "JWT", "kid": kid}),
+            json!({"alg": "HS512", "typ": "JWT", "kid": kid}),
+            json!({"alg": "HS256", "typ": "JWT", "kid": "other"}),
+            json!({"alg": "HS256", "typ": "JWT"}),
+            json!({"alg": "HS256", "typ": "JWT", "kid": kid, "crit": ["exp"]}),
+            json!({"alg": "HS256", "typ": "JOSE+JSON", "kid": kid}),
+        ] {
+            assert_eq!(
+                keys.verify(&forge(&h, &c), 1000),
+                Err(TokenFailure::Invalid),
+                "{h}"
+            );
+        }
+        // An unsigned token.
+        let token = keys.issue(&claims(1000)).unwrap();
+        let unsigned = format!("{}.", token.rsplit_once('.').unwrap().0);
+        assert_eq!(keys.verify(&unsigned, 1000), Err(TokenFailure::Invalid));
+    }
+
+    #[test]
+    fn a_tampered_payload_or_foreign_key_fails_the_signature() {
+        let keys = hs();
+        let token = keys.issue(&claims(1000)).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut c = claims(1000);
+        c.sub = "user-2".into();
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
+        assert_eq!(
+            keys.verify(&parts.join("."), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let other = Keys::hs256(&[8u8; 32], &config(JwtAlg::Hs256));
+        assert_eq!(other.verify(&token, 1000), Err(TokenFailure::Invalid));
+        for junk in ["", "abc", "a.b", "a.b.c.d", "....", "é.é.é"] {
+            assert_eq!(keys.verify(junk, 1000), Err(TokenFailure::Invalid));
+        }
+    }
+
+    #[test]
+    fn eddsa_publishes_a_jwks_with_a_thumbprint_kid() {
+        let keys = Keys::ed25519(&[3u8; 32], &config(JwtAlg::EdDsa));
+        let jwks = keys.jwks().unwrap();
+        assert_eq!(jwks["keys"][0]["kid"], keys.signing_kid);
+        assert_eq!(jwks["keys"][0]["kty"], "OKP");
+        assert!(hs().jwks().is_none());
+    }
+
+    #[test]
+    fn secret_files_are_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("jwt_secret");
+        let first = load_or_create_secret_file(&path).unwrap();
+        assert_eq!(first.len(), 32);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(load_or_create_secret_file(&path).unwrap(), first);
+    }
+}

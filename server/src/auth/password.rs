@@ -1,0 +1,128 @@
+//! Password hashing with Argon2id, off the async runtime.
+//!
+//! Hashing is deliberately slow (~tens of ms and 19 MiB each). It runs on
+//! tokio's blocking threads, but at most `permits` at a time, so a login storm
+//! queues here instead of taking every core from the requests that only check
+//! a token.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    password_hash::SaltString,
+};
+use tokio::sync::Semaphore;
+
+/// A stored PHC hash string. Never serialized, never printed.
+#[derive(Clone)]
+pub struct PasswordHashString(pub String);
+
+impl std::fmt::Debug for PasswordHashString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHashString([redacted])")
+    }
+}
+
+/// Hashes and verifies passwords on a bounded pool.
+#[derive(Clone)]
+pub struct PasswordHasherPool {
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password, verified against when the user is
+    /// unknown so that both failures cost the same work.
+    dummy: PasswordHashString,
+}
+
+impl std::fmt::Debug for PasswordHasherPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasherPool")
+            .field("available", &self.permits.available_permits())
+            .finish()
+    }
+}
+
+/// OWASP's Argon2id baseline: m = 19 MiB, t = 2, p = 1.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+impl PasswordHasherPool {
+    /// A pool running at most `permits` hashes at once.
+    pub async fn new(permits: usize) -> anyhow::Result<Self> {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let dummy_password =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, random);
+        let dummy = tokio::task::spawn_blocking(move || hash_blocking(&dummy_password)).await??;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            dummy,
+        })
+    }
+
+    /// Hashes a new password.
+    pub async fn hash(&self, password: String) -> anyhow::Result<PasswordHashString> {
+        let _permit = self.permits.acquire().await?;
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    }
+
+    /// Whether `password` matches `stored`; with `None` (unknown user), checks
+    /// against the dummy hash and answers `false`, after the same work.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<PasswordHashString>,
+    ) -> anyhow::Result<bool> {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy.clone());
+        let _permit = self.permits.acquire().await?;
+        let matched =
+            tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await??;
+        Ok(known && matched)
+    }
+}
+
+fn hash_blocking(password: &str) -> anyhow::Result<PasswordHashString> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let hash = argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    Ok(PasswordHashString(hash.to_string()))
+}
+
+fn verify_blocking(password: &str, stored: &PasswordHashString) -> anyhow::Result<bool> {
+    let parsed = PasswordHash::new(&stored.0)
+        .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))
+        .context("verifying a password")?;
+    // The parameters come from the stored string, so older hashes keep working.
+    Ok(argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let pool = PasswordHasherPool::new(1).await.unwrap();
+        let hash = pool.hash("correct horse".into()).await.unwrap();
+        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            pool.verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!pool.verify("wrong horse".into(), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        let pool = PasswordHasherPool::new(1).await.unwrap();
+        assert!(!pool.verify("anything".into(), None).await.unwrap());
+    }
+}

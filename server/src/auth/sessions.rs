@@ -1,0 +1,117 @@
+//! The per-request session check, with a short-lived in-memory cache.
+//!
+//! Every request with a valid JWT must also have an active session (this is
+//! what lets the server revoke tokens). Reading the database on every request
+//! would dominate the cost of `/api/me`, so the answer is cached per session
+//! for at most [`FRESH_FOR`]. Revocations made by this process evict the
+//! user's entries at once; a revocation made elsewhere (another process, the
+//! CLI) is seen within `FRESH_FOR`.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use jotpass_shared::Claims;
+
+use crate::{
+    db::{Db, SessionWithUser},
+    error::{ApiError, TokenFailure},
+};
+
+/// How long a cached session state is trusted before it is read again.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// Beyond this many entries the cache is simply emptied; a refill costs one
+/// query per active session.
+const MAX_ENTRIES: usize = 100_000;
+
+/// How often, at most, `last_used_at` is written for a busy session.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCache")
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    state: SessionWithUser,
+    loaded: Instant,
+}
+
+impl SessionCache {
+    /// The active session behind `claims`, or why there is none:
+    /// unknown session or another user's (`invalid_token`), revoked
+    /// (`token_revoked`), ended (`token_expired`).
+    pub async fn active_session(
+        &self,
+        db: &Db,
+        claims: &Claims,
+        now: i64,
+    ) -> Result<SessionWithUser, ApiError> {
+        let cached = self.lock().get(&claims.sid).cloned();
+        let mut state = match cached {
+            Some(entry) if entry.loaded.elapsed() < FRESH_FOR => entry.state,
+            _ => {
+                let Some(state) = db.session_with_user(&claims.sid).await? else {
+                    self.lock().remove(&claims.sid);
+                    return Err(ApiError::Unauthorized(TokenFailure::Invalid));
+                };
+                self.insert(state.clone());
+                state
+            }
+        };
+        let session = &state.session;
+        if session.user_id != claims.sub {
+            return Err(ApiError::Unauthorized(TokenFailure::Invalid));
+        }
+        if session.revoked_at.is_some() {
+            return Err(ApiError::Unauthorized(TokenFailure::Revoked));
+        }
+        if session.expires_at <= now {
+            return Err(ApiError::Unauthorized(TokenFailure::Expired));
+        }
+        if now - session.last_used_at >= TOUCH_EVERY_SECS {
+            db.touch_session(&session.id, now).await?;
+            state.session.last_used_at = now;
+            if let Some(entry) = self.lock().get_mut(&claims.sid) {
+                entry.state.session.last_used_at = now;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Forgets every cached session of `user_id`; call after revoking any of
+    /// them, changing the user, or deleting it.
+    pub fn evict_user(&self, user_id: &str) {
+        self.lock()
+            .retain(|_, e| e.state.session.user_id != user_id);
+    }
+
+    fn insert(&self, state: SessionWithUser) {
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            state.session.id.clone(),
+            Entry {
+                state,
+                loaded: Instant::now(),
+            },
+        );
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding this lock leaves only a cache behind; keep going.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,464 @@
+//! One typed [`Config`], read from the environment (and `.env`).
+//!
+//! Every setting has a working default, so the server starts with none set.
+//! A bad value is a [`ConfigError`] whose one-line `Display` names the
+//! variable and what it accepts; `main` prints it and exits non-zero.
+//! Secret values are never part of an error message.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use crate::auth::TokenSources;
+
+/// The server's settings. Each field names its variable and default.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `LEPTOS_SITE_ADDR`, default `127.0.0.1:3000`. Port 0 picks a free port (tests).
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`, default `sqlite://data/jotpass.db` (created). `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `JOTPASS_DATA_DIR`, default `data`: where generated keys are kept (mode 0600).
+    pub data_dir: PathBuf,
+    /// `JOTPASS_JWT_ALG`, default `HS256`. `HS256` or `EdDSA`.
+    pub jwt_alg: JwtAlg,
+    /// `JOTPASS_JWT_SECRET`: the HS256 key's raw bytes, at least 32. Default: generated
+    /// on first start and kept in `data_dir`.
+    pub jwt_secret: Option<Secret>,
+    /// `JOTPASS_ACCESS_TTL`, default `15m`, in seconds.
+    pub access_ttl: i64,
+    /// `JOTPASS_SESSION_TTL`, default `7d`, in seconds; counted from login, never extended.
+    pub session_ttl: i64,
+    /// `JOTPASS_LEEWAY`, default `0s`, in seconds: clock leeway for `exp`, `nbf`, `iat`.
+    pub leeway: i64,
+    /// `JOTPASS_ISSUER`, default `jotpass`.
+    pub issuer: String,
+    /// `JOTPASS_AUDIENCE`, default `jotpass-api`.
+    pub audience: String,
+    /// `JOTPASS_TOKEN_SOURCES`, default `header,bearer,form`.
+    pub token_sources: TokenSources,
+    /// `JOTPASS_LOGIN_LIMIT`, default `5/5m`: failed logins per username and per address.
+    pub login_limit: RateLimit,
+    /// `JOTPASS_REGISTER_LIMIT`, default `10/1h`: registrations per address.
+    pub register_limit: RateLimit,
+    /// `JOTPASS_TRUST_PROXY`, default `false`: take the client address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// `JOTPASS_CORS_ORIGINS`, default empty: comma-separated origins allowed to call the API.
+    pub cors_origins: Vec<String>,
+    /// `LEPTOS_SITE_ROOT` (default `target/site`), `LEPTOS_SITE_PKG_DIR` (default `pkg`),
+    /// `LEPTOS_OUTPUT_NAME` (default `jotpass`), `LEPTOS_ENV` (default `PROD`): set by
+    /// cargo-leptos; where the built client is served from.
+    pub site: SiteConfig,
+}
+
+/// Where cargo-leptos put the built site, and whether it is a dev build.
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    pub root: String,
+    pub pkg_dir: String,
+    pub output_name: String,
+    pub dev: bool,
+    pub reload_port: u32,
+}
+
+/// The signing algorithm. Fixed by configuration, never taken from a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlg {
+    Hs256,
+    EdDsa,
+}
+
+impl JwtAlg {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// A secret whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// `max` events per `window` seconds, written `5/5m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: i64,
+}
+
+/// A setting that could not be used. `Display` is the one line `main` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads `.env` (if present in the working directory) and then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported like any bad setting.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    var: ".env",
+                    message: format!("could not be read: {e}"),
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the config from any source of variables; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let addr = parse_or(get("LEPTOS_SITE_ADDR"), "127.0.0.1:3000", |v| {
+            v.trim().parse::<SocketAddr>().map_err(|_| {
+                err(
+                    "LEPTOS_SITE_ADDR",
+                    format!("expected an address like 127.0.0.1:3000, got {v:?}"),
+                )
+            })
+        })?;
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/jotpass.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            // The URL may hold a password: name the scheme only.
+            return Err(err(
+                "DATABASE_URL",
+                "expected a sqlite://… or postgres://… URL".into(),
+            ));
+        }
+
+        let data_dir = PathBuf::from(get("JOTPASS_DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let jwt_alg = parse_or(get("JOTPASS_JWT_ALG"), "HS256", |v| match v.trim() {
+            "HS256" => Ok(JwtAlg::Hs256),
+            "EdDSA" => Ok(JwtAlg::EdDsa),
+            other => Err(err(
+                "JOTPASS_JWT_ALG",
+                format!("expected HS256 or EdDSA, got {other:?}"),
+            )),
+        })?;
+
+        let jwt_secret = match lookup("JOTPASS_JWT_SECRET").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) if v.len() < 32 => {
+                return Err(err(
+                    "JOTPASS_JWT_SECRET",
+                    format!(
+                        "must be at least 32 bytes, got {} (value not shown)",
+                        v.len()
+                    ),
+                ));
+            }
+            Some(v) => Some(Secret::new(v.into_bytes())),
+        };
+
+        let access_ttl = duration_var(
+            get("JOTPASS_ACCESS_TTL"),
+            "JOTPASS_ACCESS_TTL",
+            "15m",
+            false,
+        )?;
+        let session_ttl = duration_var(
+            get("JOTPASS_SESSION_TTL"),
+            "JOTPASS_SESSION_TTL",
+            "7d",
+            false,
+        )?;
+        let leeway = duration_var(get("JOTPASS_LEEWAY"), "JOTPASS_LEEWAY", "0s", true)?;
+
+        let issuer = get("JOTPASS_ISSUER").unwrap_or_else(|| "jotpass".into());
+        let audience = get("JOTPASS_AUDIENCE").unwrap_or_else(|| "jotpass-api".into());
+
+        let token_sources = parse_or(get("JOTPASS_TOKEN_SOURCES"), "header,bearer,form", |v| {
+            TokenSources::parse(&v).map_err(|m| err("JOTPASS_TOKEN_SOURCES", m))
+        })?;
+
+        let login_limit = parse_or(get("JOTPASS_LOGIN_LIMIT"), "5/5m", |v| {
+            parse_rate_limit(&v).map_err(|m| err("JOTPASS_LOGIN_LIMIT", m))
+        })?;
+        let register_limit = parse_or(get("JOTPASS_REGISTER_LIMIT"), "10/1h", |v| {
+            parse_rate_limit(&v).map_err(|m| err("JOTPASS_REGISTER_LIMIT", m))
+        })?;
+
+        let trust_proxy = parse_or(get("JOTPASS_TRUST_PROXY"), "false", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(err(
+                    "JOTPASS_TRUST_PROXY",
+                    format!("expected true or false, got {v:?}"),
+                )),
+            }
+        })?;
+
+        let cors_origins = match get("JOTPASS_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(v) => parse_origins(&v).map_err(|m| err("JOTPASS_CORS_ORIGINS", m))?,
+        };
+
+        let site = SiteConfig {
+            root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            pkg_dir: get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
+            output_name: get("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "jotpass".into()),
+            dev: get("LEPTOS_ENV").is_some_and(|v| v.eq_ignore_ascii_case("DEV")),
+            reload_port: parse_or(get("LEPTOS_RELOAD_PORT"), "3001", |v| {
+                v.trim().parse::<u32>().map_err(|_| {
+                    err(
+                        "LEPTOS_RELOAD_PORT",
+                        format!("expected a port number, got {v:?}"),
+                    )
+                })
+            })?,
+        };
+
+        Ok(Self {
+            addr,
+            database_url,
+            data_dir,
+            jwt_alg,
+            jwt_secret,
+            access_ttl,
+            session_ttl,
+            leeway,
+            issuer,
+            audience,
+            token_sources,
+            login_limit,
+            register_limit,
+            trust_proxy,
+            cors_origins,
+            site,
+        })
+    }
+}
+
+fn err(var: &'static str, message: String) -> ConfigError {
+    ConfigError { var, message }
+}
+
+fn parse_or<T>(
+    value: Option<String>,
+    default: &str,
+    parse: impl Fn(String) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    parse(value.unwrap_or_else(|| default.to_owned()))
+}
+
+fn duration_var(
+    value: Option<String>,
+    var: &'static str,
+    default: &str,
+    zero_ok: bool,
+) -> Result<i64, ConfigError> {
+    let raw = value.unwrap_or_else(|| default.to_owned());
+    match parse_duration(&raw) {
+        Some(0) if !zero_ok => Err(err(var, format!("must be longer than zero, got {raw:?}"))),
+        Some(secs) => Ok(secs),
+        None => Err(err(
+            var,
+            format!("expected a duration like 90s, 15m, 12h or 7d, got {raw:?}"),
+        )),
+    }
+}
+
+/// `90s`, `15m`, `12h`, `7d` to seconds. A whole number and one unit, nothing else.
+pub fn parse_duration(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    let unit = raw.chars().last()?;
+    let number = &raw[..raw.len() - unit.len_utf8()];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = number.parse().ok()?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    // Ten years is far beyond any sensible lifetime; refusing more keeps arithmetic safe.
+    let secs = n.checked_mul(scale)?;
+    (secs <= 10 * 365 * 86_400).then_some(secs)
+}
+
+/// `5/5m`: at least one event per a non-zero window.
+pub fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
+    let bad = || format!("expected a limit like 5/5m (count/duration), got {raw:?}");
+    let (max, window) = raw.trim().split_once('/').ok_or_else(bad)?;
+    let max: u32 = max.trim().parse().map_err(|_| bad())?;
+    let window = parse_duration(window).ok_or_else(bad)?;
+    if max == 0 || window == 0 {
+        return Err(bad());
+    }
+    Ok(RateLimit { max, window })
+}
+
+/// `https://a.example, http://localhost:8080`: each a scheme, a host and an optional port.
+fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
+                    Ok(origin.to_owned())
+                }
+                _ => Err(format!(
+                    "expected comma-separated origins like https://app.example.com, got {origin:?}"
+                )),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn every_setting_has_a_working_default() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/jotpass.db");
+        assert_eq!(c.jwt_alg, JwtAlg::Hs256);
+        assert!(c.jwt_secret.is_none());
+        assert_eq!(c.access_ttl, 15 * 60);
+        assert_eq!(c.session_ttl, 7 * 86_400);
+        assert_eq!(c.leeway, 0);
+        assert_eq!(
+            (c.issuer.as_str(), c.audience.as_str()),
+            ("jotpass", "jotpass-api")
+        );
+        assert_eq!(
+            c.login_limit,
+            RateLimit {
+                max: 5,
+                window: 300
+            }
+        );
+        assert_eq!(
+            c.register_limit,
+            RateLimit {
+                max: 10,
+                window: 3600
+            }
+        );
+        assert!(!c.trust_proxy);
+        assert!(c.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn durations_take_one_number_and_one_unit() {
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("15m"), Some(900));
+        assert_eq!(parse_duration("12h"), Some(43_200));
+        assert_eq!(parse_duration("7d"), Some(604_800));
+        for bad in ["", "s", "15", "1.5m", "-1s", "10w", "1m30s", "99999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let cases = [
+            ("JOTPASS_ACCESS_TTL", "soon"),
+            ("JOTPASS_SESSION_TTL", "0s"),
+            ("JOTPASS_JWT_ALG", "none"),
+            ("JOTPASS_LOGIN_LIMIT", "5"),
+            ("JOTPASS_REGISTER_LIMIT", "0/1h"),
+            ("JOTPASS_TRUST_PROXY", "maybe"),
+            ("JOTPASS_TOKEN_SOURCES", "header,cookie"),
+            ("JOTPASS_CORS_ORIGINS", "not an origin"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+        ];
+        for (var, value) in cases {
+            let e = config(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var);
+            assert!(
+                e.to_string().starts_with(&format!("invalid {var}: ")),
+                "{e}"
+            );
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_without_echoing_it() {
+        let e = config(&[("JOTPASS_JWT_SECRET", "too-short-secret")]).unwrap_err();
+        assert_eq!(e.var, "JOTPASS_JWT_SECRET");
+        assert!(!e.to_string().contains("too-short-secret"));
+        let ok = config(&[("JOTPASS_JWT_SECRET", &"k".repeat(32))]).unwrap();
+        assert_eq!(ok.jwt_secret.unwrap().expose().len(), 32);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new(b"super secret bytes".to_vec());
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+    }
+
+    #[test]
+    fn rate_limits_and_origins_parse() {
+        assert_eq!(
+            parse_rate_limit("3/10s"),
+            Ok(RateLimit { max: 3, window: 10 })
+        );
+        let c = config(&[(
+            "JOTPASS_CORS_ORIGINS",
+            "https://a.example, http://localhost:8080",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            ["https://a.example", "http://localhost:8080"]
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! [`ApiError`]: the one error type of every handler and extractor, and the
+//! only place that builds an error response.
+//!
+//! Inside, errors stay rich (a database error, which token check failed);
+//! outside, a client sees only a status, a small code from API.md, a message
+//! and, for `401`/`403`, a `WWW-Authenticate` challenge. Internal details are
+//! attached to the response as an extension for the request log, never sent.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use jotpass_shared::{ErrorBody, ErrorCode};
+
+/// Why a bearer token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFailure {
+    Missing,
+    Invalid,
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `missing_token` / `invalid_token` / `token_expired` / `token_revoked`,
+    /// with a `Bearer` challenge.
+    #[error("bearer token refused: {0:?}")]
+    Unauthorized(TokenFailure),
+    /// 401 `invalid_token` / `token_expired` / `token_revoked` for a refresh token.
+    /// No challenge: the refresh route is not bearer-protected.
+    #[error("refresh token refused: {0:?}")]
+    RefreshRefused(TokenFailure),
+    /// 403 `insufficient_scope`.
+    #[error("the user lacks the role")]
+    InsufficientScope,
+    /// 401 `invalid_credentials`; `basic` adds the Basic challenge.
+    #[error("invalid credentials")]
+    InvalidCredentials { basic: bool },
+    /// 400 `invalid_request`.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// 422 `invalid_input`, with the message for each offending field.
+    #[error("invalid input: {message}")]
+    InvalidInput {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    /// 409 `username_taken`.
+    #[error("username taken")]
+    UsernameTaken,
+    /// 429 `rate_limited` with `Retry-After: retry_after`.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited { retry_after: i64 },
+    /// 404 `not_found`.
+    #[error("not found")]
+    NotFound,
+    /// 405 `method_not_allowed`.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 415 `unsupported_media_type`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 413 `payload_too_large`.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 503 `internal`: the health check failed.
+    #[error("unhealthy: {0}")]
+    Unavailable(String),
+    /// 500 `internal`: a fault of the server. The cause goes to the log only.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What the request log shows about a 500 or 503, attached to the response.
+#[derive(Clone, Debug)]
+pub struct InternalDetail(pub Arc<str>);
+
+impl ApiError {
+    /// A 422 about one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::InvalidInput {
+            fields: BTreeMap::from([(field.to_owned(), message.clone())]),
+            message,
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        use ErrorCode as C;
+        use StatusCode as S;
+        match self {
+            Self::Unauthorized(f) | Self::RefreshRefused(f) => (
+                S::UNAUTHORIZED,
+                match f {
+                    TokenFailure::Missing => C::MissingToken,
+                    TokenFailure::Invalid => C::InvalidToken,
+                    TokenFailure::Expired => C::TokenExpired,
+                    TokenFailure::Revoked => C::TokenRevoked,
+                },
+            ),
+            Self::InsufficientScope => (S::FORBIDDEN, C::InsufficientScope),
+            Self::InvalidCredentials { .. } => (S::UNAUTHORIZED, C::InvalidCredentials),
+            Self::InvalidRequest(_) => (S::BAD_REQUEST, C::InvalidRequest),
+            Self::InvalidInput { .. } => (S::UNPROCESSABLE_ENTITY, C::InvalidInput),
+            Self::UsernameTaken => (S::CONFLICT, C::UsernameTaken),
+            Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, C::RateLimited),
+            Self::NotFound => (S::NOT_FOUND, C::NotFound),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, C::MethodNotAllowed),
+            Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, C::UnsupportedMediaType),
+            Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, C::PayloadTooLarge),
+            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, C::Internal),
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, C::Internal),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Unauthorized(f) | Self::RefreshRefused(f) => match (self, f) {
+                (_, TokenFailure::Missing) => "An access token is required.",
+                (Self::RefreshRefused(_), TokenFailure::Invalid) => {
+                    "The refresh token is not valid."
+                }
+                (Self::RefreshRefused(_), TokenFailure::Expired) => "The session has expired.",
+                (Self::RefreshRefused(_), TokenFailure::Revoked) => "The session was revoked.",
+                (_, TokenFailure::Invalid) => "The access token is not valid.",
+                (_, TokenFailure::Expired) => "The access token expired.",
+                (_, TokenFailure::Revoked) => "The access token was revoked.",
+            }
+            .to_owned(),
+            Self::InsufficientScope => "You do not have the role this needs.".to_owned(),
+            Self::InvalidCredentials { .. } => "Wrong username or password.".to_owned(),
+            Self::InvalidRequest(m) => m.clone(),
+            Self::InvalidInput { message, .. } => message.clone(),
+            Self::UsernameTaken => "That username is taken.".to_owned(),
+            Self::RateLimited { retry_after } => {
+                format!("Too many attempts. Try again in {retry_after} seconds.")
+            }
+            Self::NotFound => "Not found.".to_owned(),
+            Self::MethodNotAllowed => "Method not allowed.".to_owned(),
+            Self::UnsupportedMediaType => {
+                "Send the body as application/json (or form-encoded where accepted).".to_owned()
+            }
+            Self::PayloadTooLarge => "The request body is larger than 64 KiB.".to_owned(),
+            Self::Unavailable(_) => "The service is unavailable.".to_owned(),
+            Self::Internal(_) => "Internal server error.".to_owned(),
+        }
+    }
+
+    fn challenge(&self) -> Option<&'static str> {
+        match self {
+            Self::Unauthorized(TokenFailure::Missing) => Some(r#"Bearer realm="jotpass""#),
+            Self::Unauthorized(TokenFailure::Invalid) => {
+                Some(r#"Bearer realm="jotpass", error="invalid_token""#)
+            }
+            Self::Unauthorized(TokenFailure::Expired) => Some(
+                r#"Bearer realm="jotpass", error="invalid_token", error_description="The access token expired""#,
+            ),
+            Self::Unauthorized(TokenFailure::Revoked) => Some(
+                r#"Bearer realm="jotpass", error="invalid_token", error_description="The access token was revoked""#,
+            ),
+            Self::InsufficientScope => {
+                Some(r#"Bearer realm="jotpass", error="insufficient_scope""#)
+            }
+            Self::InvalidCredentials { basic: true } => {
+                Some(r#"Basic realm="jotpass", charset="UTF-8""#)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let fields = match &self {
+            Self::InvalidInput { fields, .. } => Some(fields.clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: code,
+            message: self.message(),
+            fields,
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.challenge() {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Self::RateLimited { retry_after } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after.max(&1)));
+        }
+        match self {
+            Self::Internal(e) => {
+                let detail = format!("{e:#}");
+                response
+                    .extensions_mut()
+                    .insert(InternalDetail(detail.into()));
+            }
+            Self::Unavailable(why) => {
+                response.extensions_mut().insert(InternalDetail(why.into()));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database"))
+    }
+}

@@ -1,0 +1,57 @@
+//! `/api/admin`: for users whose current roles include `admin`.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+};
+
+use super::users::user_view;
+use crate::{auth::AdminUser, error::ApiError, state::AppState};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/users", get(list_users))
+        .route(
+            "/api/admin/users/{id}/sessions",
+            delete(delete_user_sessions),
+        )
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<Vec<jotpass_shared::AdminUser>>, ApiError> {
+    let users = state
+        .db
+        .users_with_session_counts(state.clock.now())
+        .await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| jotpass_shared::AdminUser {
+                user: user_view(&u.user),
+                active_sessions: u.active_sessions.max(0) as u64,
+            })
+            .collect(),
+    ))
+}
+
+/// Force-logout: revokes every session of the user.
+async fn delete_user_sessions(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.db.user_by_id(&id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    state
+        .db
+        .revoke_user_sessions(&id, None, state.clock.now())
+        .await?;
+    state.sessions.evict_user(&id);
+    tracing::info!(admin_id = %admin.user_id, user_id = %id, "sessions revoked by an admin");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,63 @@
+//! Public, unauthenticated routes about the server itself.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use jotpass_shared::Claims;
+use serde_json::{Value, json};
+
+use crate::{error::ApiError, state::AppState};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/.well-known/jwks.json", get(jwks))
+}
+
+/// `200 {"status":"ok"}` when the database answers and a token signed now
+/// verifies; otherwise `503`.
+async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+    let now = state.clock.now();
+    let probe = Claims {
+        iss: state.keys.issuer().to_owned(),
+        sub: "healthz".into(),
+        aud: state.keys.audience().to_owned(),
+        iat: now as u64,
+        nbf: now as u64,
+        exp: (now + 60) as u64,
+        jti: "healthz".into(),
+        sid: "healthz".into(),
+        roles: Vec::new(),
+        name: "healthz".into(),
+    };
+    let token = state
+        .keys
+        .issue(&probe)
+        .map_err(|e| ApiError::Unavailable(format!("signing: {e:#}")))?;
+    match state.keys.verify(&token, now) {
+        Ok(claims) if claims == probe => Ok(Json(json!({ "status": "ok" }))),
+        other => Err(ApiError::Unavailable(format!(
+            "self-test failed: {other:?}"
+        ))),
+    }
+}
+
+/// The JWK Set of the public keys (EdDSA); `404` with HS256.
+async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let jwks = state.keys.jwks().ok_or(ApiError::NotFound)?;
+    let mut response = Json(jwks.clone()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}

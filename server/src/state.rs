@@ -1,0 +1,31 @@
+//! [`AppState`]: every handle a request may need, each cheap to clone.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{
+    auth::{Keys, Limiter, PasswordHasherPool, SessionCache},
+    clock::Clock,
+    config::Config,
+    db::Db,
+};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub keys: Arc<Keys>,
+    pub hasher: PasswordHasherPool,
+    pub sessions: SessionCache,
+    pub limiter: Limiter,
+    pub clock: Clock,
+    pub leptos: LeptosOptions,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,194 @@
+//! Administrators: made only by the `jotpass` command, checked on every call.
+
+use std::{io::Write, process::Stdio};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{PASSWORD, TestApp, assert_error, jwt_part, spawn_app};
+
+/// Runs the real `jotpass` binary against the test server's database.
+fn jotpass(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jotpass"))
+        .args(args)
+        .current_dir(app.dir.path())
+        .env("DATABASE_URL", &app.database_url)
+        .env("JOTPASS_DATA_DIR", app.dir.path().join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn a_plain_user_gets_403_insufficient_scope() {
+    let app = spawn_app().await;
+    let (_, tokens) = app.new_user().await;
+    let response = app
+        .authed(Method::GET, "/api/admin/users", &tokens.token)
+        .send()
+        .await
+        .unwrap();
+    let challenge = assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    assert_eq!(
+        challenge.as_deref(),
+        Some(r#"Bearer realm="jotpass", error="insufficient_scope""#)
+    );
+    let response = app
+        .request(Method::GET, "/api/admin/users")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
+
+#[tokio::test]
+async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
+    let app = spawn_app().await;
+    let out = jotpass(
+        &app,
+        &["user", "add", "Root_Admin", "--admin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!printed.contains(PASSWORD), "the password is never echoed");
+
+    let admin = app.login("root_admin", PASSWORD).await;
+    assert_eq!(admin.user.roles, ["admin"]);
+    assert_eq!(
+        jwt_part(&admin.token, 1)["roles"],
+        serde_json::json!(["admin"])
+    );
+    let (name, victim) = app.new_user().await;
+    app.login(&name, PASSWORD).await;
+
+    let response = app
+        .authed(Method::GET, "/api/admin/users", &admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let users: Vec<Value> = response.json().await.unwrap();
+    let row = users
+        .iter()
+        .find(|u| u["username"] == name.as_str())
+        .unwrap();
+    assert_eq!(row["active_sessions"], 2);
+    assert!(row.get("password_hash").is_none());
+
+    let path = format!("/api/admin/users/{}/sessions", victim.user.id);
+    let response = app
+        .authed(Method::DELETE, &path, &admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        app.me(&victim.token).await,
+        StatusCode::UNAUTHORIZED,
+        "token_revoked",
+    )
+    .await;
+    let users: Vec<Value> = app
+        .authed(Method::GET, "/api/admin/users", &admin.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = users
+        .iter()
+        .find(|u| u["username"] == name.as_str())
+        .unwrap();
+    assert_eq!(row["active_sessions"], 0);
+
+    let response = app
+        .authed(
+            Method::DELETE,
+            "/api/admin/users/no-such-user/sessions",
+            &admin.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_role_change_revokes_the_users_sessions_and_takes_effect() {
+    let app = spawn_app().await;
+    let (name, before) = app.new_user().await;
+    let out = jotpass(&app, &["user", "role", &name, "admin"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Revocation by another process reaches this server within a second.
+    let mut revoked = false;
+    for _ in 0..30 {
+        if app.me(&before.token).await.status() == StatusCode::UNAUTHORIZED {
+            revoked = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(revoked, "the role change revoked the session");
+    assert_error(
+        app.me(&before.token).await,
+        StatusCode::UNAUTHORIZED,
+        "token_revoked",
+    )
+    .await;
+
+    let admin = app.login(&name, PASSWORD).await;
+    let response = app
+        .authed(Method::GET, "/api/admin/users", &admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let out = jotpass(&app, &["user", "role", &name, "none"], "");
+    assert!(out.status.success());
+    let again = app.login(&name, PASSWORD).await;
+    let response = app
+        .authed(Method::GET, "/api/admin/users", &again.token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+}
+
+#[tokio::test]
+async fn the_cli_refuses_bad_input_with_a_clear_error() {
+    let app = spawn_app().await;
+    let out = jotpass(&app, &["user", "add", "weak_one"], "password\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("common"));
+    let out = jotpass(&app, &["user", "role", "nobody_here", "admin"], "");
+    assert!(!out.status.success());
+    let out = jotpass(&app, &["user", "role", "nobody_here", "superuser"], "");
+    assert!(!out.status.success());
+    let out = jotpass(&app, &["frobnicate"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+}

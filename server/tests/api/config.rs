@@ -1,0 +1,126 @@
+//! The real binary's start-up: no settings needed, a bad one stops it with
+//! one line naming the variable, the generated secret is kept, SIGTERM stops
+//! it gracefully.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+};
+
+use reqwest::StatusCode;
+
+/// Starts `jotpass` in `dir` with `vars` (and nothing inherited but PATH);
+/// answers the child and its base URL once it listens.
+fn start(dir: &std::path::Path, vars: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jotpass"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server printed a listening line")
+            .unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn stop(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("JOTPASS_ACCESS_TTL", "fifteen minutes"),
+        ("JOTPASS_JWT_SECRET", "short"),
+        ("JOTPASS_TOKEN_SOURCES", "cookie"),
+        ("JOTPASS_LOGIN_LIMIT", "lots"),
+        ("JOTPASS_JWT_ALG", "RS256"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_jotpass"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+        if var == "JOTPASS_JWT_SECRET" {
+            assert!(
+                !stderr.contains("short\""),
+                "the secret is not echoed: {stderr}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    // The default database and secret live in ./data.
+    assert!(dir.path().join("data/jotpass.db").exists());
+    let secret = dir.path().join("data/jwt_secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let name = crate::helpers::unique_name("restart");
+    let body = serde_json::json!({ "username": name, "password": crate::helpers::PASSWORD });
+    let created = client
+        .post(format!("{url}/api/users"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let tokens: jotpass_shared::TokenResponse = client
+        .post(format!("{url}/api/auth/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stop(&mut server).success(), "SIGTERM is a clean stop");
+
+    // Restarted on the same folder: same secret, same database, token still good.
+    let (mut again, url) = start(dir.path(), &[]);
+    let me = client
+        .get(format!("{url}/api/me"))
+        .header("x-access-token", &tokens.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(stop(&mut again).success());
+}

@@ -1,0 +1,255 @@
+//! Statuses outside the handlers (404, 405, 413, 415), health, and the
+//! headers every response carries.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_is_ok_and_jwks_is_404_under_hs256() {
+    let app = spawn_app().await;
+    let response = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+    let response = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_json() {
+    let app = spawn_app().await;
+    for path in ["/api/nope", "/api", "/.well-known/nope"] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    // A non-browser client gets JSON for an unknown page path too.
+    let response = app
+        .request(Method::GET, "/no/such/page")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app
+        .request(Method::DELETE, "/api/users")
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    let response = app
+        .request(Method::PATCH, "/api/notes")
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_browser_gets_the_apps_not_found_page_with_a_csp() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::GET, "/no/such/page")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.headers().contains_key("content-security-policy"));
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_413_before_authentication() {
+    let app = spawn_app().await;
+    let big = "x".repeat(64 * 1024 + 1);
+    let response = app
+        .request(Method::POST, "/api/notes")
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    // Without a Content-Length (chunked), the limit holds while reading.
+    let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(big.clone())];
+    let response = app
+        .request(Method::POST, "/api/users")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    // Exactly 64 KiB is read (and then judged on its content).
+    let response = app
+        .request(Method::POST, "/api/users")
+        .header("content-type", "application/json")
+        .body(" ".repeat(64 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn a_route_that_takes_a_body_answers_415_to_other_types() {
+    let app = spawn_app().await;
+    let (_, tokens) = app.new_user().await;
+    let response = app
+        .authed(Method::POST, "/api/notes", &tokens.token)
+        .header("content-type", "text/plain")
+        .body(r#"{"title":"t"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let response = app
+        .authed(Method::POST, "/api/notes", &tokens.token)
+        .body(r#"{"title":"t"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let response = app
+        .request(Method::POST, "/api/users")
+        .form(&[("username", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn api_responses_carry_no_store_and_every_response_the_security_headers() {
+    let app = spawn_app().await;
+    for (path, api) in [
+        ("/api/me", true),
+        ("/api/nope", true),
+        ("/healthz", false),
+        ("/", false),
+    ] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        if api {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_a_csp_whose_nonce_matches_the_inline_scripts() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::GET, "/")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    // Every inline script in the page carries that nonce.
+    let inline_scripts = html.matches("<script").count();
+    assert!(inline_scripts > 0);
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    for tag in html.split("<script").skip(1) {
+        let open = tag.split('>').next().unwrap();
+        assert!(
+            open.contains("src=") || open.contains(nonce),
+            "script without nonce: <script{open}>"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_is_same_origin_unless_origins_are_listed() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let app = spawn_app_with(&[("JOTPASS_CORS_ORIGINS", "https://app.example")]).await;
+    let response = app
+        .request(Method::OPTIONS, "/api/me")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-access-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

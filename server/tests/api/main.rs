@@ -1,0 +1,16 @@
+//! The API test suite: one binary, each test against its own real server on
+//! a free port, with a fresh SQLite file, talking HTTP.
+
+mod helpers;
+
+mod account;
+mod admin_and_cli;
+mod config;
+mod errors_and_headers;
+mod login;
+mod notes;
+mod refresh;
+mod register;
+mod sessions;
+mod token_sources;
+mod verification;

@@ -1,0 +1,186 @@
+//! Request and response bodies (API.md, "Endpoints" and "Shapes").
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/users` and `POST /api/auth/token`.
+///
+/// Fields are raw strings: the server parses them into [`crate::Username`] and
+/// [`crate::Password`] so that a bad value becomes a `422` naming the field.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for CredentialsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsRequest")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `POST /api/auth/refresh`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest { refresh_token: [redacted] }")
+    }
+}
+
+/// `PUT /api/me/password`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest { [redacted] }")
+    }
+}
+
+/// `DELETE /api/me`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteAccountRequest {
+    pub password: String,
+}
+
+impl std::fmt::Debug for DeleteAccountRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeleteAccountRequest { password: [redacted] }")
+    }
+}
+
+/// `POST /api/notes` and `PUT /api/notes/{id}`. A missing `body` is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub roles: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl User {
+    /// Whether the user holds `role` (as last read from the server).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// A user in the admin listing, with how many sessions are active.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub active_sessions: u64,
+}
+
+/// What a successful login, refresh or password change answers.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access token (a JWT).
+    pub token: String,
+    /// Always `"Bearer"`.
+    pub token_type: String,
+    /// The access token's `exp`, in Unix seconds.
+    pub expires: u64,
+    /// The opaque refresh token; spent by its first use.
+    pub refresh_token: String,
+    /// When the session (and so every refresh token of it) ends, in Unix seconds.
+    pub refresh_expires: u64,
+    pub user: User,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token", &"[redacted]")
+            .field("expires", &self.expires)
+            .field("refresh_token", &"[redacted]")
+            .field("refresh_expires", &self.refresh_expires)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// A login session as `GET /api/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub last_used_at: String,
+    /// Unix seconds.
+    pub expires: u64,
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the token that asked.
+    pub current: bool,
+}
+
+/// A note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let creds = CredentialsRequest {
+            username: "alice".into(),
+            password: "hunter2hunter2".into(),
+        };
+        let shown = format!("{creds:?}");
+        assert!(shown.contains("alice"));
+        assert!(!shown.contains("hunter2"));
+
+        let change = ChangePasswordRequest {
+            current_password: "old-secret-1".into(),
+            new_password: "new-secret-2".into(),
+        };
+        let shown = format!("{change:?}");
+        assert!(!shown.contains("secret"));
+    }
+
+    #[test]
+    fn admin_user_flattens_the_user_fields() {
+        let admin = AdminUser {
+            user: User {
+                id: "1".into(),
+                username: "root".into(),
+                roles: vec!["admin".into()],
+                created_at: "2026-01-01T00:00:00Z".into(),
+            },
+            active_sessions: 2,
+        };
+        let json = serde_json::to_value(&admin).unwrap();
+        assert_eq!(json["username"], "root");
+        assert_eq!(json["active_sessions"], 2);
+    }
+}

@@ -1,0 +1,278 @@
+//! Parse, don't validate: user input becomes one of these types or an
+//! [`InputError`] whose message is shown to the person as it is.
+//!
+//! Lengths count Unicode code points (`chars()`), with no normalisation, as
+//! API.md's input rules say.
+
+use std::fmt;
+
+/// Why a piece of input was refused. `Display` is the message for the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    UsernameLength,
+    UsernameCharacters,
+    PasswordLength,
+    PasswordCommon,
+    PasswordIsUsername,
+    TitleLength,
+    BodyLength,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UsernameLength => "Username must be 3 to 32 characters long.",
+            Self::UsernameCharacters => {
+                "Username may contain only letters A-Z, digits, '_', '.' and '-'."
+            }
+            Self::PasswordLength => "Password must be 8 to 128 characters long.",
+            Self::PasswordCommon => {
+                "This password is among the most common passwords. Choose another."
+            }
+            Self::PasswordIsUsername => "Password must not be the same as the username.",
+            Self::TitleLength => "Title must be 1 to 200 characters long.",
+            Self::BodyLength => "Body must be at most 20000 characters long.",
+        })
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A valid username, lower-cased: 3–32 characters of `A–Z a–z 0–9 _ . -`.
+///
+/// Usernames are unique ignoring case; storing the lower-cased form makes
+/// that a plain unique index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let len = raw.chars().count();
+        if !(3..=32).contains(&len) {
+            return Err(InputError::UsernameLength);
+        }
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return Err(InputError::UsernameCharacters);
+        }
+        Ok(Self(raw.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for Username {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password acceptable for a new account or a password change.
+///
+/// 8–128 code points, used exactly as given (no trimming, no truncation), not
+/// among the 10,000 most common passwords, not the username (ignoring case).
+/// No composition rules (NIST SP 800-63B). `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Parses a new password for the user called `username` (raw, any case).
+    pub fn parse(raw: String, username: &str) -> Result<Self, InputError> {
+        let len = raw.chars().count();
+        if !(8..=128).contains(&len) {
+            return Err(InputError::PasswordLength);
+        }
+        let lower = raw.to_lowercase();
+        if lower == username.to_lowercase() {
+            return Err(InputError::PasswordIsUsername);
+        }
+        if is_common_password(&lower) {
+            return Err(InputError::PasswordCommon);
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// The entries of the 10,000 most common passwords (SecLists) that are long
+/// enough to pass the length rule, lower-cased and sorted (bytewise) so that a
+/// binary search finds them without building a set at run time.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Whether `lower` (already lower-cased) is a common password. The comparison
+/// ignores case on purpose: "Password1" is as guessable as "password1".
+fn is_common_password(lower: &str) -> bool {
+    // Binary search over the sorted lines, by byte offsets into the one string.
+    let bytes = COMMON_PASSWORDS.as_bytes();
+    let (mut lo, mut hi) = (0usize, bytes.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let start = bytes[..mid]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| start + p);
+        match COMMON_PASSWORDS[start..end].cmp(lower) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start,
+        }
+    }
+    false
+}
+
+/// A note title: 1–200 code points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteTitle(String);
+
+impl NoteTitle {
+    pub fn parse(raw: String) -> Result<Self, InputError> {
+        let len = raw.chars().count();
+        if !(1..=200).contains(&len) {
+            return Err(InputError::TitleLength);
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A note body: at most 20,000 code points, may be empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteBody(String);
+
+impl NoteBody {
+    pub fn parse(raw: String) -> Result<Self, InputError> {
+        if raw.chars().count() > 20_000 {
+            return Err(InputError::BodyLength);
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_lower_cased_and_limited_to_the_allowed_characters() {
+        assert_eq!(
+            Username::parse("Alice_1.x-Y").unwrap().as_str(),
+            "alice_1.x-y"
+        );
+        assert_eq!(Username::parse("ab"), Err(InputError::UsernameLength));
+        assert_eq!(
+            Username::parse(&"a".repeat(33)),
+            Err(InputError::UsernameLength)
+        );
+        assert!(Username::parse(&"a".repeat(32)).is_ok());
+        assert_eq!(
+            Username::parse("al ice"),
+            Err(InputError::UsernameCharacters)
+        );
+        assert_eq!(Username::parse("élan"), Err(InputError::UsernameCharacters));
+    }
+
+    #[test]
+    fn password_length_counts_code_points_not_bytes() {
+        // Seven snowmen are 21 bytes but 7 characters: too short.
+        assert_eq!(
+            Password::parse("☃".repeat(7), "alice"),
+            Err(InputError::PasswordLength)
+        );
+        assert!(Password::parse("☃".repeat(8), "alice").is_ok());
+        assert!(Password::parse("☃".repeat(128), "alice").is_ok());
+        assert_eq!(
+            Password::parse("☃".repeat(129), "alice"),
+            Err(InputError::PasswordLength)
+        );
+    }
+
+    #[test]
+    fn passwords_are_kept_exactly_as_given() {
+        let p = Password::parse("  spaced out  ".into(), "alice").unwrap();
+        assert_eq!(p.expose(), "  spaced out  ");
+    }
+
+    #[test]
+    fn common_passwords_are_refused_ignoring_case() {
+        for common in ["password", "12345678", "iloveyou", "PassWord", "qwertyuiop"] {
+            assert_eq!(
+                Password::parse(common.into(), "alice"),
+                Err(InputError::PasswordCommon),
+                "{common}"
+            );
+        }
+        assert!(Password::parse("correct horse battery staple".into(), "alice").is_ok());
+    }
+
+    #[test]
+    fn the_common_password_list_is_sorted_and_complete() {
+        let lines: Vec<&str> = COMMON_PASSWORDS.lines().collect();
+        assert!(lines.len() > 3000);
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        // Every entry is found, including the first and the last.
+        assert!(lines.iter().all(|l| is_common_password(l)));
+        assert!(!is_common_password("zzzzzzzzzzzzzzzzzzzzzzzzz-not-common"));
+        assert!(!is_common_password(""));
+    }
+
+    #[test]
+    fn a_password_equal_to_the_username_is_refused_ignoring_case() {
+        assert_eq!(
+            Password::parse("LongUserName".into(), "longusername"),
+            Err(InputError::PasswordIsUsername)
+        );
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let p = Password::parse("a very private phrase".into(), "bob").unwrap();
+        assert_eq!(format!("{p:?}"), "Password([redacted])");
+    }
+
+    #[test]
+    fn note_lengths_are_enforced_in_code_points() {
+        assert_eq!(
+            NoteTitle::parse(String::new()),
+            Err(InputError::TitleLength)
+        );
+        assert!(NoteTitle::parse("é".repeat(200)).is_ok());
+        assert_eq!(
+            NoteTitle::parse("é".repeat(201)),
+            Err(InputError::TitleLength)
+        );
+        assert!(NoteBody::parse(String::new()).is_ok());
+        assert!(NoteBody::parse("é".repeat(20_000)).is_ok());
+        assert_eq!(
+            NoteBody::parse("é".repeat(20_001)),
+            Err(InputError::BodyLength)
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! The jotpass wire contract, shared by the server and the browser client.
+//!
+//! Everything here is plain data and pure functions: no I/O, no clock, no
+//! randomness, so it compiles for `wasm32-unknown-unknown` as well as for the
+//! server. The server and the client parse user input with the very same
+//! types ([`Username`], [`Password`], [`NoteTitle`], [`NoteBody`]), which is
+//! why the browser's form errors read exactly like the server's `422` answers.
+
+mod claims;
+mod dto;
+mod error;
+mod input;
+
+pub use claims::Claims;
+pub use dto::{
+    AdminUser, ChangePasswordRequest, CredentialsRequest, DeleteAccountRequest, Note, NoteRequest,
+    RefreshRequest, Session, TokenResponse, User,
+};
+pub use error::{ErrorBody, ErrorCode};
+pub use input::{InputError, NoteBody, NoteTitle, Password, Username};
+
+/// The name of the header the jotpass client sends its access token in.
+pub const ACCESS_TOKEN_HEADER: &str = "x-access-token";
+
+/// The role that grants the `/api/admin` routes.
+pub const ADMIN_ROLE: &str = "admin";
