@@ -44,8 +44,8 @@ pub struct Config {
     /// `JOTPASS_CORS_ORIGINS`, default empty: comma-separated origins allowed to call the API.
     pub cors_origins: Vec<String>,
     /// `LEPTOS_SITE_ROOT` (default `target/site`), `LEPTOS_SITE_PKG_DIR` (default `pkg`),
-    /// `LEPTOS_OUTPUT_NAME` (default `jotpass`), `LEPTOS_ENV` (default `PROD`): set by
-    /// cargo-leptos; where the built client is served from.
+    /// `LEPTOS_OUTPUT_NAME` (default `jotpass`), `LEPTOS_WATCH`: set by cargo-leptos;
+    /// where the built client is served from, and whether `cargo leptos watch` runs it.
     pub site: SiteConfig,
 }
 
@@ -233,7 +233,8 @@ impl Config {
             root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             pkg_dir: get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
             output_name: get("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "jotpass".into()),
-            dev: get("LEPTOS_ENV").is_some_and(|v| v.eq_ignore_ascii_case("DEV")),
+            // Leptos renders its reload script when LEPTOS_WATCH is set (cargo leptos watch).
+            dev: lookup("LEPTOS_WATCH").is_some(),
             reload_port: parse_or(get("LEPTOS_RELOAD_PORT"), "3001", |v| {
                 v.trim().parse::<u32>().map_err(|_| {
                     err(

@@ -253,3 +253,32 @@ async fn cors_is_same_origin_unless_origins_are_listed() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn every_page_renders_on_the_server() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/login",
+        "/register",
+        "/notes",
+        "/notes/some-id",
+        "/sessions",
+        "/account",
+        "/admin",
+    ] {
+        let response = app
+            .request(Method::GET, path)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<main>"), "{path}: {html}");
+    }
+}

@@ -1,0 +1,248 @@
+//! The only HTTP code of the client: every call to the jotpass API goes
+//! through the private `send` below.
+//!
+//! This replaces the article's `Backbone.sync` override. Calls that need a
+//! user exist only on [`AuthedApi`], which can only be made from an access
+//! token, and `send` adds `x-access-token` whenever it has one, so no page
+//! can forget the header. Non-2xx answers become an [`ApiError`] carrying the
+//! server's error body, which pages match on.
+
+use jotpass_shared::{
+    AdminUser, ChangePasswordRequest, CredentialsRequest, DeleteAccountRequest, ErrorBody,
+    ErrorCode, Note, NoteRequest, RefreshRequest, Session, TokenResponse, User,
+};
+use reqwasm::http::{Method, Request, Response};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Why an API call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server answered with an error body.
+    Server {
+        status: u16,
+        body: ErrorBody,
+        /// `Retry-After`, in seconds, on `429`.
+        retry_after: Option<u64>,
+    },
+    /// No answer, or one that could not be read.
+    Network(String),
+}
+
+impl ApiError {
+    /// The server's error code, if the server answered.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Server { body, .. } => Some(body.error),
+            Self::Network(_) => None,
+        }
+    }
+
+    /// A sentence for the person.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Server {
+                body,
+                retry_after: Some(secs),
+                ..
+            } if body.error == ErrorCode::RateLimited => {
+                format!("Too many attempts. Try again in {secs} seconds.")
+            }
+            Self::Server { body, .. } => body.message.clone(),
+            Self::Network(_) => "The server could not be reached. Try again.".to_owned(),
+        }
+    }
+
+    /// The message about one field of an `invalid_input` answer.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Server { body, .. } => body.fields.as_ref()?.get(name).cloned(),
+            Self::Network(_) => None,
+        }
+    }
+
+    /// What the client answers itself when it holds no session.
+    pub fn not_logged_in() -> Self {
+        Self::Server {
+            status: 401,
+            body: ErrorBody {
+                error: ErrorCode::MissingToken,
+                message: "You are not logged in.".to_owned(),
+                fields: None,
+            },
+            retry_after: None,
+        }
+    }
+}
+
+/// The calls anyone may make.
+pub struct Api;
+
+impl Api {
+    pub async fn register(req: CredentialsRequest) -> Result<User, ApiError> {
+        json(send(Method::POST, "/api/users", None, Some(&req)).await?).await
+    }
+
+    pub async fn login(req: CredentialsRequest) -> Result<TokenResponse, ApiError> {
+        json(send(Method::POST, "/api/auth/token", None, Some(&req)).await?).await
+    }
+
+    pub async fn refresh(refresh_token: String) -> Result<TokenResponse, ApiError> {
+        let req = RefreshRequest { refresh_token };
+        json(send(Method::POST, "/api/auth/refresh", None, Some(&req)).await?).await
+    }
+}
+
+/// The calls that need a user; each carries the access token it was made with.
+/// Only `session.rs` makes one, from the stored (and fresh) token.
+#[derive(Clone)]
+pub struct AuthedApi {
+    token: String,
+}
+
+impl AuthedApi {
+    pub(crate) fn new(token: String) -> Self {
+        Self { token }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<Response, ApiError> {
+        send(method, path, Some(&self.token), body).await
+    }
+
+    pub async fn me(self) -> Result<User, ApiError> {
+        json(self.call(Method::GET, "/api/me", NO_BODY).await?).await
+    }
+
+    pub async fn logout(self) -> Result<(), ApiError> {
+        empty(self.call(Method::POST, "/api/auth/logout", NO_BODY).await?).await
+    }
+
+    pub async fn notes(self) -> Result<Vec<Note>, ApiError> {
+        json(self.call(Method::GET, "/api/notes", NO_BODY).await?).await
+    }
+
+    pub async fn note(self, id: String) -> Result<Note, ApiError> {
+        json(
+            self.call(Method::GET, &format!("/api/notes/{id}"), NO_BODY)
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn create_note(self, req: NoteRequest) -> Result<Note, ApiError> {
+        json(self.call(Method::POST, "/api/notes", Some(&req)).await?).await
+    }
+
+    pub async fn update_note(self, id: String, req: NoteRequest) -> Result<Note, ApiError> {
+        json(
+            self.call(Method::PUT, &format!("/api/notes/{id}"), Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn delete_note(self, id: String) -> Result<(), ApiError> {
+        empty(
+            self.call(Method::DELETE, &format!("/api/notes/{id}"), NO_BODY)
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn sessions(self) -> Result<Vec<Session>, ApiError> {
+        json(self.call(Method::GET, "/api/sessions", NO_BODY).await?).await
+    }
+
+    pub async fn delete_session(self, id: String) -> Result<(), ApiError> {
+        empty(
+            self.call(Method::DELETE, &format!("/api/sessions/{id}"), NO_BODY)
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn delete_other_sessions(self) -> Result<(), ApiError> {
+        empty(self.call(Method::DELETE, "/api/sessions", NO_BODY).await?).await
+    }
+
+    pub async fn change_password(
+        self,
+        req: ChangePasswordRequest,
+    ) -> Result<TokenResponse, ApiError> {
+        json(
+            self.call(Method::PUT, "/api/me/password", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn delete_account(self, req: DeleteAccountRequest) -> Result<(), ApiError> {
+        empty(self.call(Method::DELETE, "/api/me", Some(&req)).await?).await
+    }
+
+    pub async fn admin_users(self) -> Result<Vec<AdminUser>, ApiError> {
+        json(self.call(Method::GET, "/api/admin/users", NO_BODY).await?).await
+    }
+
+    pub async fn admin_revoke_sessions(self, user_id: String) -> Result<(), ApiError> {
+        let path = format!("/api/admin/users/{user_id}/sessions");
+        empty(self.call(Method::DELETE, &path, NO_BODY).await?).await
+    }
+}
+
+const NO_BODY: Option<&()> = None;
+
+/// The one door: builds the request, adds `x-access-token` when there is a
+/// token, sends it, and turns a non-2xx answer into an [`ApiError`].
+async fn send(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&impl Serialize>,
+) -> Result<Response, ApiError> {
+    let mut request = Request::new(path).method(method);
+    if let Some(token) = token {
+        request = request.header(jotpass_shared::ACCESS_TOKEN_HEADER, token);
+    }
+    if let Some(body) = body {
+        let text = serde_json::to_string(body).map_err(|e| ApiError::Network(e.to_string()))?;
+        request = request
+            .header("content-type", "application/json")
+            .body(text);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.parse().ok());
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(ApiError::Server {
+            status,
+            body,
+            retry_after,
+        }),
+        Err(_) => Err(ApiError::Network(format!("unexpected answer {status}"))),
+    }
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    response
+        .json()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+async fn empty(_response: Response) -> Result<(), ApiError> {
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Pieces shared by the pages.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::{use_location, use_navigate},
+};
+
+use crate::session::{self, use_auth};
+
+/// The top bar: the app's name and, when logged in, the pages, the username
+/// and "Log out".
+#[component]
+pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let log_out = Action::new_unsync(move |_: &()| session::log_out(auth));
+    view! {
+        <header class="top">
+            <A href="/" attr:class="brand">"jotpass"</A>
+            {move || {
+                auth.user.get().map(|user| view! {
+                    <nav aria-label="Main">
+                        <A href="/notes">"Notes"</A>
+                        <A href="/sessions">"Sessions"</A>
+                        <A href="/account">"Account"</A>
+                        {auth.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
+                    </nav>
+                    <span class="who">{user.username}</span>
+                    <button type="button" class="secondary" on:click=move |_| { log_out.dispatch(()); }>
+                        "Log out"
+                    </button>
+                })
+            }}
+        </header>
+    }
+}
+
+/// Shows `children` to a logged-in person; sends anyone else to
+/// `/login?next=<this page>`. Until the browser has read the session
+/// (and on the server) it shows a placeholder.
+#[component]
+pub fn Protected(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let location = use_location();
+    Effect::new(move |_| {
+        if auth.ready.get() && auth.user.get().is_none() {
+            let here = location.pathname.get_untracked();
+            navigate(&format!("/login?next={here}"), Default::default());
+        }
+    });
+    // A memo, so that a new token for the same person (refresh, password
+    // change) does not rebuild the page and lose what is on it.
+    let allowed = Memo::new(move |_| auth.ready.get() && auth.user.get().is_some());
+    move || {
+        if allowed.get() {
+            children().into_any()
+        } else {
+            view! { <p class="loading">"Loading…"</p> }.into_any()
+        }
+    }
+}
+
+/// A message for the person, announced by screen readers.
+#[component]
+pub fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p role="alert" class="alert">{m}</p> })
+    }
+}

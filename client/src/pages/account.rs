@@ -1,0 +1,118 @@
+//! Changing the password and deleting the account.
+
+use jotpass_shared::{ChangePasswordRequest, DeleteAccountRequest, Password};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    api::ApiError,
+    components::{Alert, Protected},
+    session::{self, authed, use_auth},
+};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! { <Protected><Account/></Protected> }
+}
+
+#[component]
+fn Account() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let done = RwSignal::new(None::<String>);
+    let username = move || auth.user.get().map(|u| u.username).unwrap_or_default();
+    let new_problem = move || {
+        let p = new.get();
+        (!p.is_empty())
+            .then(|| Password::parse(p, &username()).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+
+    let change = Action::new_unsync(move |req: &ChangePasswordRequest| {
+        let req = req.clone();
+        async move {
+            let tokens = authed(auth, move |api| api.change_password(req.clone())).await?;
+            session::start(auth, tokens);
+            current.set(String::new());
+            new.set(String::new());
+            done.set(Some(
+                "Password changed. Your other sessions were signed out.".to_owned(),
+            ));
+            Ok::<(), ApiError>(())
+        }
+    });
+    let change_error = Signal::derive(move || {
+        change
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    });
+
+    let confirm = RwSignal::new(String::new());
+    let delete = Action::new_unsync(move |req: &DeleteAccountRequest| {
+        let req = req.clone();
+        let navigate = navigate.clone();
+        async move {
+            authed(auth, move |api| api.delete_account(req.clone())).await?;
+            session::end(auth, Some("Your account was deleted."));
+            navigate("/login", Default::default());
+            Ok::<(), ApiError>(())
+        }
+    });
+    let delete_error = Signal::derive(move || {
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    });
+
+    view! {
+        <section class="card narrow">
+            <h1>"Account"</h1>
+            <h2>"Change password"</h2>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                done.set(None);
+                if new_problem().is_none() {
+                    change.dispatch(ChangePasswordRequest {
+                        current_password: current.get_untracked(),
+                        new_password: new.get_untracked(),
+                    });
+                }
+            }>
+                <label for="current-password">"Current password"</label>
+                <input id="current-password" type="password" autocomplete="current-password" required
+                    prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
+                <label for="new-password">"New password"</label>
+                <input id="new-password" type="password" autocomplete="new-password" required
+                    aria-describedby="new-password-help"
+                    prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
+                <p id="new-password-help" class="help" aria-live="polite">
+                    {move || new_problem().unwrap_or_else(|| "At least 8 characters.".to_owned())}
+                </p>
+                <Alert message=change_error/>
+                <p role="status" class="status">{move || done.get()}</p>
+                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+            </form>
+
+            <h2>"Delete account"</h2>
+            <p>"This deletes your account, your notes and all your sessions. It cannot be undone."</p>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked() });
+            }>
+                <label for="delete-password">"Password"</label>
+                <input id="delete-password" type="password" autocomplete="current-password" required
+                    prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                <Alert message=delete_error/>
+                <button type="submit" class="danger"
+                    disabled=move || confirm.get().is_empty() || delete.pending().get()>"Delete account"</button>
+            </form>
+        </section>
+    }
+}

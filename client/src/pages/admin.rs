@@ -1,0 +1,82 @@
+//! Administration: every user with their active sessions, and signing a user
+//! out everywhere. Shown only to admins; anyone else gets a refusal.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{ApiError, AuthedApi},
+    components::{Alert, Protected},
+    session::{authed, use_auth},
+};
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let auth = use_auth();
+    let is_admin = Memo::new(move |_| auth.is_admin());
+    view! {
+        <Protected>
+            {move || if is_admin.get() {
+                view! { <UsersTable/> }.into_any()
+            } else {
+                view! {
+                    <section class="card narrow">
+                        <h1>"Admin"</h1>
+                        <p role="alert" class="alert">"You do not have access to this page."</p>
+                    </section>
+                }.into_any()
+            }}
+        </Protected>
+    }
+}
+
+#[component]
+fn UsersTable() -> impl IntoView {
+    let auth = use_auth();
+    let users = LocalResource::new(move || authed(auth, AuthedApi::admin_users));
+    let revoke = Action::new_unsync(move |id: &String| {
+        let id = id.clone();
+        async move {
+            authed(auth, move |api| api.admin_revoke_sessions(id.clone())).await?;
+            users.refetch();
+            Ok::<(), ApiError>(())
+        }
+    });
+    let error = Signal::derive(move || {
+        revoke
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    });
+    view! {
+        <section class="card">
+            <h1>"Users"</h1>
+            <Alert message=error/>
+            {move || match users.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table>
+                        <thead><tr><th>"Username"</th><th>"Roles"</th><th>"Active sessions"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|u| {
+                                let id = u.user.id.clone();
+                                view! {
+                                    <tr>
+                                        <td>{u.user.username}</td>
+                                        <td>{u.user.roles.join(", ")}</td>
+                                        <td>{u.active_sessions}</td>
+                                        <td>
+                                            <button type="button" class="secondary"
+                                                on:click=move |_| { revoke.dispatch(id.clone()); }>"Sign out everywhere"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,191 @@
+//! The start page (a redirect), logging in and creating an account.
+
+use jotpass_shared::{CredentialsRequest, Password, Username};
+use leptos::prelude::*;
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
+
+use crate::{
+    api::{Api, ApiError},
+    components::Alert,
+    session::{self, use_auth},
+};
+
+/// `/`: to the notes when logged in, else to the login page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if auth.ready.get() {
+            let to = if auth.user.get().is_some() {
+                "/notes"
+            } else {
+                "/login"
+            };
+            navigate(
+                to,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    view! { <p class="loading">"Loading…"</p> }
+}
+
+/// Where to go after logging in: `next` if it is a path of this site.
+fn next_page(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/notes".to_owned())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+
+    let go_on = {
+        let navigate = navigate.clone();
+        move || {
+            navigate(
+                &next_page(query.read_untracked().get("next")),
+                Default::default(),
+            )
+        }
+    };
+    // Logged in already (or just now, in another tab): go on.
+    Effect::new({
+        let go_on = go_on.clone();
+        move |_| {
+            if auth.ready.get() && auth.user.get().is_some() {
+                go_on();
+            }
+        }
+    });
+    let login = Action::new_unsync(move |req: &CredentialsRequest| {
+        let req = req.clone();
+        async move {
+            let tokens = Api::login(req).await?;
+            session::start(auth, tokens);
+            Ok::<(), ApiError>(())
+        }
+    });
+    let error = Signal::derive(move || {
+        login
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    });
+
+    view! {
+        <section class="card narrow">
+            <h1>"Log in"</h1>
+            <Alert message=Signal::derive(move || auth.notice.get())/>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                login.dispatch(CredentialsRequest {
+                    username: username.get_untracked(),
+                    password: password.get_untracked(),
+                });
+            }>
+                <label for="username">"Username"</label>
+                <input id="username" name="username" type="text" autocomplete="username" required
+                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                <Alert message=error/>
+                <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
+            </form>
+            <p>"New here? "<A href="/register">"Create an account"</A>"."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+
+    // The same parsers as the server, so the messages are the server's too.
+    let username_problem = move || {
+        let u = username.get();
+        (!u.is_empty())
+            .then(|| Username::parse(&u).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    let password_problem = move || {
+        let p = password.get();
+        (!p.is_empty())
+            .then(|| Password::parse(p, &username.get()).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+
+    let register = Action::new_unsync(move |req: &CredentialsRequest| {
+        let req = req.clone();
+        async move {
+            Api::register(req.clone()).await?;
+            let tokens = Api::login(req).await?;
+            session::start(auth, tokens);
+            Ok::<(), ApiError>(())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = register.value().get() {
+            navigate("/notes", Default::default());
+        }
+    });
+    let error = Signal::derive(move || {
+        register
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    });
+
+    view! {
+        <section class="card narrow">
+            <h1>"Create account"</h1>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                if username_problem().is_none() && password_problem().is_none() {
+                    register.dispatch(CredentialsRequest {
+                        username: username.get_untracked(),
+                        password: password.get_untracked(),
+                    });
+                }
+            }>
+                <label for="username">"Username"</label>
+                <input id="username" name="username" type="text" autocomplete="username" required
+                    aria-describedby="username-help"
+                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+                <p id="username-help" class="help" aria-live="polite">
+                    {move || username_problem().unwrap_or_else(|| "3 to 32 letters, digits, '_', '.' or '-'.".to_owned())}
+                </p>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password" required
+                    aria-describedby="password-help"
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                <p id="password-help" class="help" aria-live="polite">
+                    {move || password_problem().unwrap_or_else(|| "At least 8 characters. A long phrase is best.".to_owned())}
+                </p>
+                <Alert message=error/>
+                <button type="submit" disabled=move || register.pending().get()>"Create account"</button>
+            </form>
+            <p>"Have an account? "<A href="/login">"Log in"</A>"."</p>
+        </section>
+    }
+}

@@ -1,0 +1,155 @@
+//! The notes list (with the form to add one) and a single note.
+
+use jotpass_shared::{Note, NoteRequest};
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map},
+};
+
+use crate::{
+    api::{ApiError, AuthedApi},
+    components::{Alert, Protected},
+    session::{authed, use_auth},
+};
+
+#[component]
+pub fn NotesPage() -> impl IntoView {
+    view! { <Protected><NotesList/></Protected> }
+}
+
+#[component]
+fn NotesList() -> impl IntoView {
+    let auth = use_auth();
+    let notes = LocalResource::new(move || authed(auth, AuthedApi::notes));
+    let title = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    let add = Action::new_unsync(move |req: &NoteRequest| {
+        let req = req.clone();
+        async move {
+            let note = authed(auth, move |api| api.create_note(req.clone())).await?;
+            title.set(String::new());
+            body.set(String::new());
+            notes.refetch();
+            Ok::<Note, ApiError>(note)
+        }
+    });
+    let add_error =
+        Signal::derive(move || add.value().get().and_then(Result::err).map(|e| e.message()));
+
+    view! {
+        <section class="card">
+            <h1>"Notes"</h1>
+            <form class="note-form" on:submit=move |ev| {
+                ev.prevent_default();
+                add.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
+            }>
+                <label for="title">"Title"</label>
+                <input id="title" name="title" type="text" required maxlength="200"
+                    prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
+                <label for="body">"Body"</label>
+                <textarea id="body" name="body" rows="3"
+                    prop:value=body on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                <Alert message=add_error/>
+                <button type="submit" disabled=move || add.pending().get()>"Add note"</button>
+            </form>
+            {move || match notes.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <p class="empty">"No notes yet. Add your first one above."</p> }.into_any()
+                }
+                Some(Ok(list)) => view! {
+                    <ul class="notes">
+                        {list.into_iter().map(|n| view! {
+                            <li>
+                                <A href=format!("/notes/{}", n.id)>{n.title}</A>
+                                <span class="meta">"Updated "<time datetime=n.updated_at.clone()>{n.updated_at.replace('T', " ").replace('Z', " UTC")}</time></span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn NotePage() -> impl IntoView {
+    view! { <Protected><NoteEditor/></Protected> }
+}
+
+#[component]
+fn NoteEditor() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let note = LocalResource::new(move || {
+        let id = id();
+        authed(auth, move |api| api.note(id.clone()))
+    });
+    let title = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(n)) = note.get() {
+            title.set(n.title);
+            body.set(n.body);
+        }
+    });
+    let saved = RwSignal::new(None::<String>);
+    let save = Action::new_unsync(move |req: &NoteRequest| {
+        let (req, id) = (req.clone(), id());
+        async move {
+            authed(auth, move |api| api.update_note(id.clone(), req.clone())).await?;
+            saved.set(Some("Saved.".to_owned()));
+            Ok::<(), ApiError>(())
+        }
+    });
+    let delete = Action::new_unsync(move |_: &()| {
+        let id = id();
+        let navigate = navigate.clone();
+        async move {
+            authed(auth, move |api| api.delete_note(id.clone())).await?;
+            navigate("/notes", Default::default());
+            Ok::<(), ApiError>(())
+        }
+    });
+    let error = Signal::derive(move || {
+        save.value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| delete.value().get().and_then(Result::err))
+            .map(|e| e.message())
+    });
+
+    view! {
+        <section class="card">
+            <p><A href="/notes">"← All notes"</A></p>
+            {move || match note.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
+                Some(Ok(_)) => view! {
+                    <form class="note-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        saved.set(None);
+                        save.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
+                    }>
+                        <label for="title">"Title"</label>
+                        <input id="title" name="title" type="text" required maxlength="200"
+                            prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
+                        <label for="body">"Body"</label>
+                        <textarea id="body" name="body" rows="10"
+                            prop:value=body on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                        <Alert message=error/>
+                        <p role="status" class="status">{move || saved.get()}</p>
+                        <div class="actions">
+                            <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                            <button type="button" class="danger" on:click=move |_| { delete.dispatch(()); }>"Delete"</button>
+                        </div>
+                    </form>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,69 @@
+// Browser tests against real jotpass servers (the debug binary and the site
+// built by `cargo leptos build`), in Debian's headless Chromium.
+//
+// Three servers, each with its own fresh database (in $E2E_DIR, made by run.sh):
+//   main    :3100  generous limits, the usual token lifetime
+//   limits  :3101  JOTPASS_LOGIN_LIMIT=2/5m, to see the 429 message
+//   renewal :3102  JOTPASS_ACCESS_TTL=3s, to see tokens renewed
+// Limits count per client address and every browser here is 127.0.0.1, so
+// the limit test gets a server of its own.
+import { defineConfig } from '@playwright/test';
+import { servers } from './tests/servers';
+
+const dir = process.env.E2E_DIR;
+if (!dir) throw new Error('E2E_DIR is not set: run the tests with end2end/run.sh');
+
+function server(name: keyof typeof servers, extra: Record<string, string>) {
+  const { port } = servers[name];
+  return {
+    command: '../target/debug/jotpass',
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: '../target/site',
+      DATABASE_URL: `sqlite://${dir}/${name}.db`,
+      JOTPASS_DATA_DIR: `${dir}/${name}-data`,
+      RUST_LOG: 'warn',
+      ...extra,
+    },
+  };
+}
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    headless: true,
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+    trace: 'off',
+  },
+  webServer: [
+    server('main', { JOTPASS_LOGIN_LIMIT: '1000/5m', JOTPASS_REGISTER_LIMIT: '1000/1h' }),
+    server('limits', { JOTPASS_LOGIN_LIMIT: '2/5m', JOTPASS_REGISTER_LIMIT: '1000/1h' }),
+    server('renewal', {
+      JOTPASS_ACCESS_TTL: '3s',
+      JOTPASS_LOGIN_LIMIT: '1000/5m',
+      JOTPASS_REGISTER_LIMIT: '1000/1h',
+    }),
+  ],
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the browser tests: installs Debian's Chromium if missing (Playwright
+# never downloads a browser here), the test runner from npm, then Playwright,
+# which starts its own jotpass servers on fresh databases.
+# Expects `cargo leptos build` to have built target/debug/jotpass and target/site.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "[end2end] installing chromium from Debian" >&2
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -x node_modules/.bin/playwright ]; then
+  npm ci --no-fund --no-audit
+fi
+
+E2E_DIR=$(mktemp -d)
+export E2E_DIR
+trap 'rm -rf "$E2E_DIR"' EXIT
+npx playwright test "$@"
