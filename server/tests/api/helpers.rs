@@ -30,7 +30,7 @@ pub async fn spawn_app() -> TestApp {
 /// A server with these settings on top of the test defaults.
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/jotpass.db", dir.path().display());
+    let database_url = fresh_database_url(&dir).await;
     let data_dir = dir.path().join("data").display().to_string();
     let mut all: Vec<(String, String)> = vec![
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
@@ -62,6 +62,29 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         database_url,
         dir,
     }
+}
+
+/// The admin URL of the throwaway PostgreSQL that `scripts/test` starts, when
+/// the suite runs against PostgreSQL.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("JOTPASS_TEST_POSTGRES").ok().filter(|v| !v.is_empty())
+}
+
+/// A new, empty database: a SQLite file in `dir`, or with
+/// `JOTPASS_TEST_POSTGRES` set, a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    let Some(admin) = postgres_admin_url() else {
+        return format!("sqlite://{}/jotpass.db", dir.path().display());
+    };
+    use sqlx::Connection;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
 }
 
 /// A username no other test uses.
