@@ -5,6 +5,8 @@
 //!   from standard input (one line), never from the command line.
 //! - `jotpass user role NAME admin|none`: set the user's role; revokes their
 //!   sessions. Nothing else grants `admin`.
+//! - `jotpass keys rotate`: with EdDSA, a new signing key for every process;
+//!   tokens signed by the old one keep verifying until they expire.
 
 use std::{io::Read, process::ExitCode};
 
@@ -12,16 +14,17 @@ use jotpass_shared::{ADMIN_ROLE, Password, Username};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
-    auth::PasswordHasherPool,
+    auth::{Kek, PasswordHasherPool, rotate_signing_key},
     clock::Clock,
-    config::Config,
+    config::{Config, JwtAlg},
     db::{Db, UserRow},
     startup::Application,
 };
 
 const USAGE: &str = "usage: jotpass [serve]
        jotpass user add NAME [--admin]     (password on standard input)
-       jotpass user role NAME admin|none";
+       jotpass user role NAME admin|none
+       jotpass keys rotate                 (EdDSA: a new signing key)";
 
 /// Runs the command given by `args` (without the program name).
 pub async fn run(args: Vec<String>) -> ExitCode {
@@ -44,6 +47,7 @@ pub async fn run(args: Vec<String>) -> ExitCode {
             add_user(config, name, true).await
         }
         ["user", "role", name, role] => set_role(config, name, role).await,
+        ["keys", "rotate"] => rotate_keys(config).await,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -145,5 +149,18 @@ async fn set_role(config: Config, name: &str, role: &str) -> anyhow::Result<()> 
         "set the role of {} to {role}; their sessions were revoked",
         user.username
     );
+    Ok(())
+}
+
+async fn rotate_keys(config: Config) -> anyhow::Result<()> {
+    if config.jwt_alg != JwtAlg::EdDsa {
+        anyhow::bail!(
+            "keys rotate applies to JOTPASS_JWT_ALG=EdDSA; an HS256 key is JOTPASS_JWT_SECRET itself"
+        );
+    }
+    let db = Db::connect(&config.database_url).await?;
+    let kek = Kek::load(&config)?;
+    let kid = rotate_signing_key(&db, &kek, Clock::default().now()).await?;
+    println!("new signing key {kid}: published now, signing within a few seconds");
     Ok(())
 }

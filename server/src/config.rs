@@ -23,6 +23,10 @@ pub struct Config {
     /// `JOTPASS_JWT_SECRET`: the HS256 key's raw bytes, at least 32. Default: generated
     /// on first start and kept in `data_dir`.
     pub jwt_secret: Option<Secret>,
+    /// `JOTPASS_KEY_ENCRYPTION_KEY`: encrypts the EdDSA private keys stored in
+    /// the database, at least 32 bytes. Default: generated on first start and
+    /// kept in `data_dir`. Every process of one database needs the same one.
+    pub key_encryption_key: Option<Secret>,
     /// `JOTPASS_ACCESS_TTL`, default `15m`, in seconds.
     pub access_ttl: i64,
     /// `JOTPASS_SESSION_TTL`, default `7d`, in seconds; counted from login, never extended.
@@ -185,6 +189,21 @@ impl Config {
             Some(v) => Some(Secret::new(v.into_bytes())),
         };
 
+        let key_encryption_key =
+            match lookup("JOTPASS_KEY_ENCRYPTION_KEY").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) if v.len() < 32 => {
+                    return Err(err(
+                        "JOTPASS_KEY_ENCRYPTION_KEY",
+                        format!(
+                            "must be at least 32 bytes, got {} (value not shown)",
+                            v.len()
+                        ),
+                    ));
+                }
+                Some(v) => Some(Secret::new(v.into_bytes())),
+            };
+
         let access_ttl = duration_var(
             get("JOTPASS_ACCESS_TTL"),
             "JOTPASS_ACCESS_TTL",
@@ -251,6 +270,7 @@ impl Config {
             data_dir,
             jwt_alg,
             jwt_secret,
+            key_encryption_key,
             access_ttl,
             session_ttl,
             leeway,

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::{Keys, Limiter, PasswordHasherPool, SessionCache},
+    auth::{Keys, Limiter, PasswordHasherPool, RELOAD_EVERY, SessionCache},
     clock::Clock,
     config::Config,
     db::Db,
@@ -51,20 +51,38 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // EdDSA keys live in the database: pick up rotations made elsewhere.
+        let reloader = self.state.keys.reloads().then(|| {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(RELOAD_EVERY).await;
+                    if let Err(e) = state.keys.reload(&state.db, state.clock.now()).await {
+                        tracing::error!(error = %format!("{e:#}"), "reloading the signing keys");
+                    }
+                }
+            })
+        });
         let app = http::router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        if let Some(task) = reloader {
+            task.abort();
+        }
+        served
     }
 }
 
 /// Everything a request needs, built once.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url).await?;
-    let keys = Keys::load(&config).context("loading the signing key")?;
+    let keys = Keys::load(&config, &db, clock.now())
+        .await
+        .context("loading the signing keys")?;
     let hasher = PasswordHasherPool::new(hashing_permits()).await?;
     let leptos = LeptosOptions::builder()
         .output_name(config.site.output_name.clone())

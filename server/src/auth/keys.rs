@@ -11,6 +11,7 @@ use std::{
     io::Write,
     os::unix::fs::{OpenOptionsExt, PermissionsExt},
     path::Path,
+    sync::{Arc, RwLock},
 };
 
 use anyhow::Context;
@@ -21,8 +22,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::keystore::{self, Kek};
 use crate::{
     config::{Config, JwtAlg},
+    db::{Db, SigningKeyRow},
     error::TokenFailure,
 };
 
@@ -30,33 +33,43 @@ use crate::{
 /// behind an `Arc`; never printed.
 pub struct Keys {
     alg: JwtAlg,
-    signing: EncodingKey,
-    signing_kid: String,
-    /// Every key a token may name in `kid`. One today; rotation adds more.
-    verifying: Vec<(String, DecodingKey)>,
-    /// The JWK Set of the public keys (EdDSA only).
-    jwks: Option<Value>,
     issuer: String,
     audience: String,
     leeway: i64,
+    /// How long after retirement an EdDSA key stays published and accepted.
+    retired_grace: i64,
+    /// Swapped whole on reload; readers clone the `Arc` and never wait long.
+    ring: RwLock<Arc<Ring>>,
+    /// EdDSA: decrypts the private keys stored in the database.
+    kek: Option<Kek>,
+}
+
+/// The keys in force at one moment.
+struct Ring {
+    signing_kid: String,
+    signing: EncodingKey,
+    /// Every key a token may name in `kid`.
+    verifying: Vec<(String, DecodingKey)>,
+    /// The JWK Set of the public keys (EdDSA only).
+    jwks: Option<Arc<Value>>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
             .field("alg", &self.alg)
-            .field("kid", &self.signing_kid)
+            .field("kid", &self.ring().signing_kid)
             .finish_non_exhaustive()
     }
 }
 
 impl Keys {
-    /// Loads the key for the configured algorithm, making it on first start.
+    /// Loads the keys for the configured algorithm, making them on first start.
     ///
     /// HS256 takes `JOTPASS_JWT_SECRET`, or else 32 random bytes kept in
-    /// `data/jwt_secret`. EdDSA keeps its Ed25519 seed in `data/ed25519_seed`.
-    /// Both files are created with mode 0600 and reused on restart.
-    pub fn load(config: &Config) -> anyhow::Result<Self> {
+    /// `data/jwt_secret` (mode 0600, reused on restart). EdDSA keys live in
+    /// the database, shared by every process (see `keystore`).
+    pub async fn load(config: &Config, db: &Db, now: i64) -> anyhow::Result<Self> {
         match config.jwt_alg {
             JwtAlg::Hs256 => {
                 let secret = match &config.jwt_secret {
@@ -66,13 +79,25 @@ impl Keys {
                 Ok(Self::hs256(&secret, config))
             }
             JwtAlg::EdDsa => {
-                let seed = load_or_create_secret_file(&config.data_dir.join("ed25519_seed"))?;
-                let seed: [u8; 32] = seed
-                    .as_slice()
-                    .try_into()
-                    .context("data/ed25519_seed must hold exactly 32 bytes")?;
-                Ok(Self::ed25519(&seed, config))
+                let kek = Kek::load(config)?;
+                keystore::ensure_signing_key(db, &kek, now).await?;
+                let rows = db.signing_keys().await?;
+                let retired_grace = retired_grace(config);
+                let ring = ed25519_ring(&rows, &kek, now, retired_grace)?;
+                Ok(Self::with_ring(config, ring, Some(kek)))
             }
+        }
+    }
+
+    fn with_ring(config: &Config, ring: Ring, kek: Option<Kek>) -> Self {
+        Self {
+            alg: config.jwt_alg,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway: config.leeway,
+            retired_grace: retired_grace(config),
+            ring: RwLock::new(Arc::new(ring)),
+            kek,
         }
     }
 
@@ -82,46 +107,40 @@ impl Keys {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
         mac.update(b"jotpass key id");
         let kid = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..12]);
-        Self {
-            alg: JwtAlg::Hs256,
-            signing: EncodingKey::from_secret(secret),
+        let ring = Ring {
             signing_kid: kid.clone(),
+            signing: EncodingKey::from_secret(secret),
             verifying: vec![(kid, DecodingKey::from_secret(secret))],
             jwks: None,
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway: config.leeway,
-        }
+        };
+        Self::with_ring(config, ring, None)
     }
 
-    fn ed25519(seed: &[u8; 32], config: &Config) -> Self {
-        let public = ed25519_dalek::SigningKey::from_bytes(seed)
-            .verifying_key()
-            .to_bytes();
-        let x = URL_SAFE_NO_PAD.encode(public);
-        // RFC 7638 thumbprint: stable for the key, and computable by anyone.
-        let thumbprint_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
-        let jwks = json!({ "keys": [{
-            "kty": "OKP", "crv": "Ed25519", "x": x,
-            "kid": kid, "use": "sig", "alg": "EdDSA",
-        }]});
-        Self {
-            alg: JwtAlg::EdDsa,
-            signing: EncodingKey::from_ed_der(&ed25519_pkcs8(seed)),
-            signing_kid: kid.clone(),
-            verifying: vec![(kid, DecodingKey::from_ed_der(&public))],
-            jwks: Some(jwks),
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway: config.leeway,
-        }
+    /// Reads the EdDSA keys again (a rotation by another process shows up
+    /// here). HS256 has nothing to reload.
+    pub async fn reload(&self, db: &Db, now: i64) -> anyhow::Result<()> {
+        let Some(kek) = &self.kek else {
+            return Ok(());
+        };
+        let rows = db.signing_keys().await?;
+        let ring = ed25519_ring(&rows, kek, now, self.retired_grace)?;
+        *self.ring.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
+        Ok(())
+    }
+
+    /// Whether keys live in the database and need reloading.
+    pub fn reloads(&self) -> bool {
+        self.kek.is_some()
+    }
+
+    fn ring(&self) -> Arc<Ring> {
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The JWK Set of the public keys; `None` for HS256 (a shared secret is
     /// never published).
-    pub fn jwks(&self) -> Option<&Value> {
-        self.jwks.as_ref()
+    pub fn jwks(&self) -> Option<Arc<Value>> {
+        self.ring().jwks.clone()
     }
 
     /// The issuer and audience that every token carries.
@@ -135,10 +154,11 @@ impl Keys {
 
     /// Signs `claims` with the current key.
     pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
+        let ring = self.ring();
         let mut header = Header::new(self.algorithm());
         header.typ = Some("JWT".to_owned());
-        header.kid = Some(self.signing_kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.signing).context("signing a token")
+        header.kid = Some(ring.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &ring.signing).context("signing a token")
     }
 
     fn algorithm(&self) -> Algorithm {
@@ -174,7 +194,8 @@ impl Keys {
         }
         // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never used.
         let kid = header.get("kid").and_then(Value::as_str).ok_or(invalid)?;
-        let key = self
+        let ring = self.ring();
+        let key = ring
             .verifying
             .iter()
             .find(|(k, _)| k == kid)
@@ -201,6 +222,63 @@ impl Keys {
         }
         Ok(claims)
     }
+}
+
+/// How long a retired key stays published: until every token it signed has
+/// expired, plus the time a new key is published before it signs.
+fn retired_grace(config: &Config) -> i64 {
+    config.access_ttl + config.leeway + keystore::PUBLISH_AHEAD_SECS
+}
+
+/// The EdDSA keys in force at `now`: the newest activated, unretired key
+/// signs; every key not retired for longer than `retired_grace` verifies and
+/// is published (a key made by `keys rotate` is published before it signs).
+fn ed25519_ring(
+    rows: &[SigningKeyRow],
+    kek: &Kek,
+    now: i64,
+    retired_grace: i64,
+) -> anyhow::Result<Ring> {
+    let live: Vec<&SigningKeyRow> = rows
+        .iter()
+        .filter(|r| r.retired_at.is_none_or(|t| t + retired_grace > now))
+        .collect();
+    let signer = live
+        .iter()
+        .filter(|r| r.activates_at <= now && r.retired_at.is_none_or(|t| t > now))
+        .max_by_key(|r| (r.activates_at, r.created_at, r.kid.clone()))
+        .context("no EdDSA signing key is active")?;
+    let seed = kek.open(&signer.kid, &signer.private_key)?;
+    let mut verifying = Vec::new();
+    let mut jwks = Vec::new();
+    for row in &live {
+        let public = URL_SAFE_NO_PAD
+            .decode(&row.public_key)
+            .context("stored public key")?;
+        verifying.push((row.kid.clone(), DecodingKey::from_ed_der(&public)));
+        jwks.push(json!({
+            "kty": "OKP", "crv": "Ed25519", "x": row.public_key,
+            "kid": row.kid, "use": "sig", "alg": "EdDSA",
+        }));
+    }
+    Ok(Ring {
+        signing_kid: signer.kid.clone(),
+        signing: EncodingKey::from_ed_der(&ed25519_pkcs8(&seed)),
+        verifying,
+        jwks: Some(Arc::new(json!({ "keys": jwks }))),
+    })
+}
+
+/// The public key and RFC 7638 thumbprint (the kid) of an Ed25519 seed.
+pub fn ed25519_public(seed: &[u8; 32]) -> (String, String) {
+    let public = ed25519_dalek::SigningKey::from_bytes(seed)
+        .verifying_key()
+        .to_bytes();
+    let x = URL_SAFE_NO_PAD.encode(public);
+    // Stable for the key, and computable by anyone from the JWK.
+    let thumbprint_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
+    (x, kid)
 }
 
 /// A base64url (unpadded) JSON object, or `None`.
@@ -250,7 +328,7 @@ fn ed25519_pkcs8(seed: &[u8; 32]) -> Vec<u8> {
 
 /// Reads 32 secret bytes from `path`, or creates the file (mode 0600, in a
 /// 0700 directory) with 32 fresh random bytes.
-fn load_or_create_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn load_or_create_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
         && !dir.exists()
@@ -306,6 +384,45 @@ mod tests {
         Keys::hs256(&[7u8; 32], &config(JwtAlg::Hs256))
     }
 
+    /// EdDSA keys holding one key made from `seed`.
+    fn ed(seed: &[u8; 32]) -> Keys {
+        let kek = Kek::from_bytes([9u8; 32]);
+        let row = keystore::key_row(&kek, seed, 0, 0);
+        let ring = ed25519_ring(&[row], &kek, 0, 100).unwrap();
+        Keys::with_ring(&config(JwtAlg::EdDsa), ring, Some(kek))
+    }
+
+    #[test]
+    fn a_rotated_key_is_published_first_signs_later_and_retires_after_the_grace() {
+        let kek = Kek::from_bytes([9u8; 32]);
+        let mut old = keystore::key_row(&kek, &[1u8; 32], 0, 0);
+        let new = keystore::key_row(&kek, &[2u8; 32], 100, 110);
+        old.retired_at = Some(110);
+        let rows = [old.clone(), new.clone()];
+        let kids = |ring: &Ring| {
+            ring.verifying
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>()
+        };
+
+        let before = ed25519_ring(&rows, &kek, 105, 50).unwrap();
+        assert_eq!(before.signing_kid, old.kid);
+        assert_eq!(kids(&before), [old.kid.clone(), new.kid.clone()]);
+
+        let after = ed25519_ring(&rows, &kek, 110, 50).unwrap();
+        assert_eq!(after.signing_kid, new.kid);
+        assert_eq!(
+            kids(&after).len(),
+            2,
+            "the old key still verifies its tokens"
+        );
+
+        let later = ed25519_ring(&rows, &kek, 160, 50).unwrap();
+        assert_eq!(kids(&later), std::slice::from_ref(&new.kid));
+        assert_eq!(later.jwks.unwrap()["keys"].as_array().unwrap().len(), 1);
+    }
+
     /// Signs arbitrary header and payload JSON with the test HS256 key.
     fn forge(header: &Value, payload: &Value) -> String {
         let h = URL_SAFE_NO_PAD.encode(header.to_string());
@@ -320,12 +437,12 @@ mod tests {
     }
 
     fn header() -> Value {
-        json!({"alg": "HS256", "typ": "JWT", "kid": hs().signing_kid})
+        json!({"alg": "HS256", "typ": "JWT", "kid": hs().ring().signing_kid.clone()})
     }
 
     #[test]
     fn a_token_we_issue_verifies_with_both_algorithms() {
-        for keys in [hs(), Keys::ed25519(&[3u8; 32], &config(JwtAlg::EdDsa))] {
+        for keys in [hs(), ed(&[3u8; 32])] {
             let token = keys.issue(&claims(1000)).unwrap();
             assert_eq!(keys.verify(&token, 1000).unwrap(), claims(1000));
         }
@@ -404,7 +521,7 @@ mod tests {
     fn headers_cannot_choose_the_algorithm_or_the_key() {
         let keys = hs();
         let c = serde_json::to_value(claims(1000)).unwrap();
-        let kid = hs().signing_kid;
+        let kid = hs().ring().signing_kid.clone();
         for h in [
             json!({"alg": "none", "typ": "JWT", "kid": kid}),
             json!({"alg": "HS512", "typ": "JWT", "kid": kid}),
@@ -446,9 +563,9 @@ mod tests {
 
     #[test]
     fn eddsa_publishes_a_jwks_with_a_thumbprint_kid() {
-        let keys = Keys::ed25519(&[3u8; 32], &config(JwtAlg::EdDsa));
+        let keys = ed(&[3u8; 32]);
         let jwks = keys.jwks().unwrap();
-        assert_eq!(jwks["keys"][0]["kid"], keys.signing_kid);
+        assert_eq!(jwks["keys"][0]["kid"], keys.ring().signing_kid);
         assert_eq!(jwks["keys"][0]["kty"], "OKP");
         assert!(hs().jwks().is_none());
     }

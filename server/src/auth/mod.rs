@@ -4,6 +4,7 @@
 mod extractor;
 mod issue;
 mod keys;
+mod keystore;
 mod limits;
 mod password;
 mod sessions;
@@ -12,6 +13,7 @@ mod sources;
 pub use extractor::{AdminUser, AuthUser, ClientAddr, PresentedToken};
 pub use issue::{hash_refresh_token, issue_token_response, new_refresh_token};
 pub use keys::Keys;
+pub use keystore::{Kek, RELOAD_EVERY, rotate as rotate_signing_key};
 pub use limits::Limiter;
 pub use password::{PasswordHashString, PasswordHasherPool};
 pub use sessions::SessionCache;

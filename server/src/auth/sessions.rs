@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// How long a cached session state is trusted before it is read again.
-pub const FRESH_FOR: Duration = Duration::from_secs(1);
+pub const FRESH_FOR: Duration = Duration::from_millis(500);
 
 /// Beyond this many entries the cache is simply emptied; a refill costs one
 /// query per active session.

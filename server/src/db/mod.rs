@@ -5,6 +5,7 @@
 //! only the migrations differ. Every method that answers `Ok` has committed
 //! its writes.
 
+mod keys;
 mod limits;
 mod notes;
 mod sessions;
@@ -18,6 +19,7 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
+pub use keys::SigningKeyRow;
 pub use notes::NoteRow;
 pub use sessions::{RefreshLookup, SessionRow, SessionWithUser};
 pub use users::{UserRow, UserWithSessions};

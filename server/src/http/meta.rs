@@ -54,7 +54,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 /// The JWK Set of the public keys (EdDSA); `404` with HS256.
 async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let jwks = state.keys.jwks().ok_or(ApiError::NotFound)?;
-    let mut response = Json(jwks.clone()).into_response();
+    let mut response = Json(jwks.as_ref().clone()).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -1,31 +1,18 @@
 //! Administrators: made only by the `jotpass` command, checked on every call.
 
-use std::{io::Write, process::Stdio};
-
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, assert_error, jwt_part, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, assert_error, jwt_part, run_cli, spawn_app};
 
 /// Runs the real `jotpass` binary against the test server's database.
 fn jotpass(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jotpass"))
-        .args(args)
-        .current_dir(app.dir.path())
-        .env("DATABASE_URL", &app.database_url)
-        .env("JOTPASS_DATA_DIR", app.dir.path().join("data"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let data_dir = app.dir.path().join("data");
+    let vars = [
+        ("DATABASE_URL", app.database_url.as_str()),
+        ("JOTPASS_DATA_DIR", data_dir.to_str().unwrap()),
+    ];
+    run_cli(app.dir.path(), &vars, args, stdin)
 }
 
 #[tokio::test]

@@ -2,50 +2,11 @@
 //! one line naming the variable, the generated secret is kept, SIGTERM stops
 //! it gracefully.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-};
+use std::process::Command;
 
 use reqwest::StatusCode;
 
-/// Starts `jotpass` in `dir` with `vars` (and nothing inherited but PATH);
-/// answers the child and its base URL once it listens.
-fn start(dir: &std::path::Path, vars: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jotpass"))
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server printed a listening line")
-            .unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
-fn stop(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap()
-}
+use crate::helpers::{start_process, stop_process};
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
@@ -79,7 +40,7 @@ async fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
 #[tokio::test]
 async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = start(dir.path(), &[]);
+    let (mut server, url) = start_process(dir.path(), &[]);
     let client = reqwest::Client::new();
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
@@ -111,10 +72,13 @@ async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
         .json()
         .await
         .unwrap();
-    assert!(stop(&mut server).success(), "SIGTERM is a clean stop");
+    assert!(
+        stop_process(&mut server).success(),
+        "SIGTERM is a clean stop"
+    );
 
     // Restarted on the same folder: same secret, same database, token still good.
-    let (mut again, url) = start(dir.path(), &[]);
+    let (mut again, url) = start_process(dir.path(), &[]);
     let me = client
         .get(format!("{url}/api/me"))
         .header("x-access-token", &tokens.token)
@@ -122,5 +86,5 @@ async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    assert!(stop(&mut again).success());
+    assert!(stop_process(&mut again).success());
 }

@@ -67,7 +67,9 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
 /// The admin URL of the throwaway PostgreSQL that `scripts/test` starts, when
 /// the suite runs against PostgreSQL.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("JOTPASS_TEST_POSTGRES").ok().filter(|v| !v.is_empty())
+    std::env::var("JOTPASS_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// A new, empty database: a SQLite file in `dir`, or with
@@ -78,7 +80,9 @@ pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     };
     use sqlx::Connection;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL answers");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL answers");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
@@ -201,4 +205,74 @@ pub fn forge(header: &Value, claims: &Value) -> String {
     )
     .unwrap();
     format!("{h}.{c}.{sig}")
+}
+
+/// Starts the real `jotpass` binary in `dir` with `vars` (and nothing
+/// inherited but PATH) on a free port; answers the child and its base URL
+/// once it listens.
+pub fn start_process(
+    dir: &std::path::Path,
+    vars: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jotpass"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .envs(vars.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server printed a listening line")
+            .unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// SIGTERM, then wait.
+pub fn stop_process(child: &mut std::process::Child) -> std::process::ExitStatus {
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+/// Runs `jotpass` with `args` against `database_url`, `stdin` on its input.
+pub fn run_cli(
+    dir: &std::path::Path,
+    vars: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jotpass"))
+        .args(args)
+        .current_dir(dir)
+        .envs(vars.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }

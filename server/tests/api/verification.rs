@@ -285,10 +285,10 @@ async fn the_eddsa_key_is_kept_and_reused_across_restarts() {
     };
     let before = jwks(&first).await;
     let data_dir = first.dir.path().join("data");
-    let seed = data_dir.join("ed25519_seed");
+    let kek = data_dir.join("key_encryption_key");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
-        std::fs::metadata(&seed).unwrap().permissions().mode() & 0o777,
+        std::fs::metadata(&kek).unwrap().permissions().mode() & 0o777,
         0o600
     );
 

@@ -1,0 +1,159 @@
+//! Where EdDSA keys are kept, and rotating them.
+//!
+//! Keys live in the database so that every server process signs with the
+//! same key and publishes the same JWK Set. The private half (the Ed25519
+//! seed) is stored encrypted with XChaCha20-Poly1305 under a key-encryption
+//! key (KEK) that is never in the database: `JOTPASS_KEY_ENCRYPTION_KEY`, or
+//! else 32 random bytes kept in `data/key_encryption_key` (mode 0600). A
+//! stolen database dump alone cannot mint tokens. Several machines must share
+//! the KEK through the variable; processes on one machine share the file.
+//!
+//! Rotation never refuses a token: a new key is published at once but signs
+//! only [`PUBLISH_AHEAD_SECS`] later, by which time every process (reloading
+//! every [`RELOAD_EVERY`]) accepts it; the old key stays published until
+//! every token it signed has expired.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chacha20poly1305::{
+    KeyInit, XChaCha20Poly1305, XNonce,
+    aead::{Aead, Payload},
+};
+use sha2::{Digest, Sha256};
+
+use super::keys::{ed25519_public, load_or_create_secret_file};
+use crate::{
+    config::Config,
+    db::{Db, SigningKeyRow},
+};
+
+/// How long a new key is published before it signs.
+pub const PUBLISH_AHEAD_SECS: i64 = 10;
+
+/// How often each process reads the keys again.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// The key-encryption key. Never printed.
+pub struct Kek([u8; 32]);
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Kek([redacted])")
+    }
+}
+
+impl Kek {
+    /// `JOTPASS_KEY_ENCRYPTION_KEY` (hashed to 32 bytes), else the data file.
+    pub fn load(config: &Config) -> anyhow::Result<Self> {
+        let material = match &config.key_encryption_key {
+            Some(secret) => secret.expose().to_vec(),
+            None => load_or_create_secret_file(&config.data_dir.join("key_encryption_key"))?,
+        };
+        Ok(Self::from_bytes(Sha256::digest(&material).into()))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Encrypts `seed`, bound to `kid`: base64url(nonce || ciphertext).
+    fn seal(&self, kid: &str, seed: &[u8; 32]) -> anyhow::Result<String> {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let sealed = XChaCha20Poly1305::new((&self.0).into())
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: seed,
+                    aad: kid.as_bytes(),
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("encrypting a signing key"))?;
+        Ok(URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
+    }
+
+    /// Decrypts a stored seed; fails when the KEK is not the one it was sealed with.
+    pub fn open(&self, kid: &str, stored: &str) -> anyhow::Result<[u8; 32]> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(stored)
+            .context("stored private key")?;
+        anyhow::ensure!(bytes.len() > 24, "stored private key is too short");
+        let (nonce, sealed) = bytes.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().expect("split at 24");
+        let seed = XChaCha20Poly1305::new((&self.0).into())
+            .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad: kid.as_bytes() })
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "cannot decrypt signing key {kid}: JOTPASS_KEY_ENCRYPTION_KEY (or data/key_encryption_key) \
+                     is not the one it was stored with"
+                )
+            })?;
+        seed.try_into()
+            .map_err(|_| anyhow::anyhow!("stored seed is not 32 bytes"))
+    }
+}
+
+/// A key row for `seed`, made at `now`, signing from `activates_at`.
+pub fn key_row(kek: &Kek, seed: &[u8; 32], now: i64, activates_at: i64) -> SigningKeyRow {
+    let (public_key, kid) = ed25519_public(seed);
+    SigningKeyRow {
+        private_key: kek
+            .seal(&kid, seed)
+            .expect("sealing 32 bytes with a valid key"),
+        kid,
+        public_key,
+        created_at: now,
+        activates_at,
+        retired_at: None,
+    }
+}
+
+fn random_seed() -> anyhow::Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(seed)
+}
+
+/// Makes the first key if there is none (first start with EdDSA).
+pub async fn ensure_signing_key(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<()> {
+    let keys = db.signing_keys().await?;
+    if keys.iter().any(|k| k.retired_at.is_none()) {
+        return Ok(());
+    }
+    db.add_signing_key(&key_row(kek, &random_seed()?, now, now))
+        .await?;
+    Ok(())
+}
+
+/// `jotpass keys rotate`: a new key, signing from `now + PUBLISH_AHEAD_SECS`.
+/// Answers its kid.
+pub async fn rotate(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<String> {
+    // Check the KEK before retiring anything: a wrong one must not strand the keys.
+    for key in db.signing_keys().await? {
+        kek.open(&key.kid, &key.private_key)?;
+    }
+    let row = key_row(kek, &random_seed()?, now, now + PUBLISH_AHEAD_SECS);
+    db.add_signing_key(&row).await?;
+    Ok(row.kid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_seed_opens_only_with_its_kek_and_kid() {
+        let kek = Kek::from_bytes([1u8; 32]);
+        let row = key_row(&kek, &[5u8; 32], 0, 0);
+        assert_eq!(kek.open(&row.kid, &row.private_key).unwrap(), [5u8; 32]);
+        assert!(!row.private_key.contains(&URL_SAFE_NO_PAD.encode([5u8; 32])));
+        assert!(
+            Kek::from_bytes([2u8; 32])
+                .open(&row.kid, &row.private_key)
+                .is_err()
+        );
+        assert!(kek.open("another-kid", &row.private_key).is_err());
+    }
+}
