@@ -76,8 +76,11 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
-    // A mark the end-to-end tests and the benchmark wait for.
+    // Marks the end-to-end tests and the benchmark wait for.
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
+    }
+    if let Some(performance) = leptos::prelude::window().performance() {
+        let _ = performance.mark("jotpass-hydrated");
     }
 }

@@ -47,6 +47,24 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRow, sqlx::Error> 
     })
 }
 
+/// Stores the hash of a session's new refresh token, inside the caller's transaction.
+async fn insert_refresh_token(
+    conn: &mut sqlx::AnyConnection,
+    token_hash: &str,
+    session_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(session_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Db {
     /// Stores a new session and its first refresh token, in one transaction.
     pub async fn create_session(
@@ -67,14 +85,7 @@ impl Db {
         .bind(&session.user_agent)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(refresh_hash)
-        .bind(&session.id)
-        .bind(session.created_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_refresh_token(&mut tx, refresh_hash, &session.id, session.created_at).await?;
         tx.commit().await
     }
 
@@ -218,14 +229,7 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new_hash)
-        .bind(session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_refresh_token(&mut tx, new_hash, session_id, now).await?;
         sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(session_id)
@@ -249,14 +253,7 @@ impl Db {
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new_hash)
-        .bind(session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_refresh_token(&mut tx, new_hash, session_id, now).await?;
         tx.commit().await
     }
 

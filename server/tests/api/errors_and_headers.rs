@@ -9,6 +9,12 @@ use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn health_is_ok_and_jwks_is_404_under_hs256() {
     let app = spawn_app().await;
+    let response = app.request(Method::GET, "/livez").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
     let response = app.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(

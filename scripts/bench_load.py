@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""The load benchmark and the browser figures, against a release jotpass.
+
+Starts the release server on a fresh SQLite database (loopback only), then in
+alternating rounds measures with wrk:
+  A  GET /livez          unauthenticated JSON, the cheapest route of the same server
+  B  GET /api/me         with a valid token (signature, claims, session check)
+  C  GET /api/me         while 8 clients log in continuously (Argon2id storm)
+and reports medians over the rounds and the ratios the targets are about. Then
+the release .wasm size (raw, gzip -9) and the time to a hydrated login page in
+headless Chromium. Machines here are shared and noisy: read the ratios, and
+the medians of several rounds, not any single figure.
+
+Usage: scripts/bench_load.py   (scripts/bench builds the release first)
+Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 5).
+"""
+
+import gzip
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "jotpass")
+SITE = os.path.join(ROOT, "target", "site")
+WASM = os.path.join(SITE, "pkg", "jotpass.wasm")
+PORT = int(os.environ.get("BENCH_PORT", "3200"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+BASE = f"http://127.0.0.1:{PORT}"
+PASSWORD = "correct horse battery staple"
+
+
+def post_json(path, body):
+    req = urllib.request.Request(
+        BASE + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(req) as resp:
+        return json.load(resp)
+
+
+def wait_until_up(proc):
+    for _ in range(200):
+        if proc.poll() is not None:
+            sys.exit(f"the server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(BASE + "/livez", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("the server did not start")
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(text):
+    def latency(pct):
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50_ms": latency(50),
+        "p99_ms": latency(99),
+        "errors": errors,
+        "requests": int(total.group(1)) if total else 0,
+    }
+
+
+def wrk_cmd(path, script=None, connections=16, seconds=SECONDS):
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    return cmd + [BASE + path]
+
+
+def wrk(path, script=None):
+    out = subprocess.run(wrk_cmd(path, script), capture_output=True, text=True, check=True)
+    return parse_wrk(out.stdout)
+
+
+def median(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def main():
+    if not os.path.exists(BIN):
+        sys.exit("target/release/jotpass is missing: run scripts/bench (it builds the release)")
+    tmp = tempfile.mkdtemp(prefix="jotpass-bench-")
+    env = {
+        "PATH": os.environ["PATH"],
+        "LEPTOS_SITE_ADDR": f"127.0.0.1:{PORT}",
+        "LEPTOS_SITE_ROOT": SITE,
+        "DATABASE_URL": f"sqlite://{tmp}/bench.db",
+        "JOTPASS_DATA_DIR": f"{tmp}/data",
+        # The storm logs in successfully; limits count failures only. Registrations: one.
+        "RUST_LOG": "info",
+    }
+    server = subprocess.Popen([BIN], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(server)
+        creds = {"username": "bench", "password": PASSWORD}
+        post_json("/api/users", creds)
+        token = post_json("/api/auth/token", creds)["token"]
+
+        me_lua = os.path.join(tmp, "me.lua")
+        with open(me_lua, "w") as f:
+            f.write(f'wrk.headers["x-access-token"] = "{token}"\n')
+        login_lua = os.path.join(tmp, "login.lua")
+        with open(login_lua, "w") as f:
+            f.write('wrk.method = "POST"\n')
+            f.write('wrk.headers["content-type"] = "application/json"\n')
+            f.write(f"wrk.body = '{json.dumps(creds)}'\n")
+
+        rows = {"livez": [], "me": [], "me_storm": [], "storm": []}
+        for i in range(ROUNDS):
+            rows["livez"].append(wrk("/livez"))
+            rows["me"].append(wrk("/api/me", me_lua))
+            storm = subprocess.Popen(
+                wrk_cmd("/api/auth/token", login_lua, connections=8, seconds=SECONDS + 2),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1)
+            rows["me_storm"].append(wrk("/api/me", me_lua))
+            rows["storm"].append(parse_wrk(storm.communicate()[0]))
+            print(f"round {i + 1}/{ROUNDS} done", file=sys.stderr)
+
+        browser = subprocess.run(
+            ["node", os.path.join(ROOT, "end2end", "bench", "hydration.mjs"), BASE + "/login", "9"],
+            capture_output=True,
+            text=True,
+            cwd=os.path.join(ROOT, "end2end"),
+            check=True,
+        )
+        hydration = json.loads(browser.stdout)
+    finally:
+        server.terminate()
+        server.wait()
+
+    with open(WASM, "rb") as f:
+        wasm = f.read()
+    wasm_gz = len(gzip.compress(wasm, 9))
+
+    m = {k: {f: median(v, f) for f in ("rps", "p50_ms", "p99_ms")} for k, v in rows.items()}
+    errors = {k: sum(r["errors"] for r in v) for k, v in rows.items()}
+    ratios = {
+        "me_vs_livez_throughput": m["me"]["rps"] / m["livez"]["rps"],
+        "me_vs_livez_p99": m["me"]["p99_ms"] / m["livez"]["p99_ms"],
+        "me_storm_vs_me_p99": m["me_storm"]["p99_ms"] / m["me"]["p99_ms"],
+    }
+    print()
+    print(f"jotpass load benchmark: {os.cpu_count()} cores, {ROUNDS} alternating rounds of {SECONDS} s, "
+          f"wrk -t1 -c16 (storm: -c8), medians")
+    print(f"{'route':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    names = {
+        "livez": "A GET /livez (no auth)",
+        "me": "B GET /api/me (token)",
+        "me_storm": "C GET /api/me during login storm",
+        "storm": "  the storm: POST /api/auth/token",
+    }
+    for key, name in names.items():
+        r = m[key]
+        print(f"{name:<34}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{errors[key]:>8}")
+    print()
+    print(f"B/A throughput   {ratios['me_vs_livez_throughput']:.2f}   (target >= 0.85)")
+    print(f"B/A p99          {ratios['me_vs_livez_p99']:.2f}   (target <= 2)")
+    print(f"C/B p99          {ratios['me_storm_vs_me_p99']:.2f}   (target <= 2, and C errors = 0)")
+    print(f"release wasm     {len(wasm) / 1024:.0f} KiB raw, {wasm_gz / 1024:.0f} KiB gzip -9   (target <= 200 KB gzipped)")
+    print(f"hydrated login   {hydration['median_hydrated_ms']:.0f} ms median of {hydration['loads']} cold loads "
+          f"(DOMContentLoaded {hydration['median_dom_content_loaded_ms']:.0f} ms)   (target <= 500 ms)")
+
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cores": os.cpu_count(),
+        "rounds": ROUNDS,
+        "seconds": SECONDS,
+        "medians": m,
+        "errors": errors,
+        "ratios": ratios,
+        "wasm_bytes": len(wasm),
+        "wasm_gzip_bytes": wasm_gz,
+        "hydration": hydration,
+        "raw": rows,
+    }
+    os.makedirs(os.path.join(ROOT, "target", "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "target", "bench", "latest.json"), "w") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
