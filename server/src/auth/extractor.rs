@@ -1,7 +1,7 @@
 //! Authentication as handler parameters: [`AuthUser`], [`AdminUser`], and the
 //! client's address, [`ClientAddr`].
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -11,6 +11,7 @@ use jotpass_shared::{ADMIN_ROLE, Claims, User};
 
 use crate::{
     clock::rfc3339,
+    db::SessionWithUser,
     error::{ApiError, TokenFailure},
     state::AppState,
 };
@@ -23,22 +24,32 @@ pub struct PresentedToken(pub Option<String>);
 /// A request with a valid access token of an active session.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
-    pub user_id: String,
-    pub username: String,
-    pub roles: Vec<String>,
-    pub user_created_at: i64,
-    pub session_id: String,
+    /// The session and its user, as the session check found them (shared
+    /// with the session cache).
+    pub session: Arc<SessionWithUser>,
     pub claims: Claims,
 }
 
 impl AuthUser {
+    pub fn user_id(&self) -> &str {
+        &self.session.session.user_id
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session.session.id
+    }
+
+    pub fn username(&self) -> &str {
+        &self.session.username
+    }
+
     /// The user as the API shows it.
     pub fn user(&self) -> User {
         User {
-            id: self.user_id.clone(),
-            username: self.username.clone(),
-            roles: self.roles.clone(),
-            created_at: rfc3339(self.user_created_at),
+            id: self.user_id().to_owned(),
+            username: self.session.username.clone(),
+            roles: self.session.roles.clone(),
+            created_at: rfc3339(self.session.user_created_at),
         }
     }
 }
@@ -58,18 +69,11 @@ impl FromRequestParts<AppState> for AuthUser {
             .keys
             .verify(token, now)
             .map_err(ApiError::Unauthorized)?;
-        let active = state
+        let session = state
             .sessions
             .active_session(&state.db, &claims, now)
             .await?;
-        Ok(Self {
-            user_id: active.session.user_id,
-            username: active.username,
-            roles: active.roles,
-            user_created_at: active.user_created_at,
-            session_id: active.session.id,
-            claims,
-        })
+        Ok(Self { session, claims })
     }
 }
 
@@ -85,7 +89,7 @@ impl FromRequestParts<AppState> for AdminUser {
         let user = AuthUser::from_request_parts(parts, state).await?;
         let current = state
             .db
-            .user_by_id(&user.user_id)
+            .user_by_id(user.user_id())
             .await?
             .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?;
         if !current.roles.iter().any(|r| r == ADMIN_ROLE) {

@@ -19,7 +19,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use jotpass_shared::Claims;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::keystore::{self, Kek};
@@ -178,27 +178,29 @@ impl Keys {
             return Err(invalid);
         };
 
-        let header = decode_object(header_b64).ok_or(invalid)?;
+        let header: JoseHeader = decode_json(header_b64).ok_or(invalid)?;
         // The algorithm is fixed by configuration; the header must merely agree.
-        if header.get("alg").and_then(Value::as_str) != Some(self.alg.name()) {
+        if header.alg.as_deref() != Some(self.alg.name()) {
             return Err(invalid);
         }
         // We understand no critical extension, so RFC 7515 §4.1.11 says reject.
-        if header.contains_key("crit") {
+        if header.crit.is_some() {
             return Err(invalid);
         }
-        if let Some(typ) = header.get("typ")
-            && !typ.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT"))
+        if header
+            .typ
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
         {
             return Err(invalid);
         }
-        // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never used.
-        let kid = header.get("kid").and_then(Value::as_str).ok_or(invalid)?;
+        // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never read.
+        let kid = header.kid.ok_or(invalid)?;
         let ring = self.ring();
         let key = ring
             .verifying
             .iter()
-            .find(|(k, _)| k == kid)
+            .find(|(k, _)| *k == kid)
             .map(|(_, key)| key)
             .ok_or(invalid)?;
 
@@ -209,7 +211,15 @@ impl Keys {
             return Err(invalid);
         }
 
-        let claims = parse_claims(&decode_object(payload_b64).ok_or(invalid)?).ok_or(invalid)?;
+        // Every claim is required and typed (NumericDates are whole,
+        // non-negative seconds): a missing or mistyped one fails here.
+        let claims: Claims = decode_json(payload_b64).ok_or(invalid)?;
+        if [claims.exp, claims.nbf, claims.iat]
+            .iter()
+            .any(|&t| t > i64::MAX as u64)
+        {
+            return Err(invalid);
+        }
         let (exp, nbf, iat) = (claims.exp as i64, claims.nbf as i64, claims.iat as i64);
         if exp <= now - self.leeway {
             return Err(TokenFailure::Expired);
@@ -281,38 +291,19 @@ pub fn ed25519_public(seed: &[u8; 32]) -> (String, String) {
     (x, kid)
 }
 
-/// A base64url (unpadded) JSON object, or `None`.
-fn decode_object(part: &str) -> Option<Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
+/// The JOSE header fields jotpass looks at; any other is ignored.
+#[derive(serde::Deserialize)]
+struct JoseHeader {
+    alg: Option<String>,
+    typ: Option<String>,
+    kid: Option<String>,
+    crit: Option<serde::de::IgnoredAny>,
 }
 
-/// Every required claim, each of its exact JSON type, or `None`.
-fn parse_claims(map: &Map<String, Value>) -> Option<Claims> {
-    let string = |name: &str| map.get(name)?.as_str().map(str::to_owned);
-    // NumericDate must be a whole, non-negative number of seconds.
-    let seconds = |name: &str| map.get(name)?.as_u64().filter(|&n| n <= i64::MAX as u64);
-    let roles = map
-        .get("roles")?
-        .as_array()?
-        .iter()
-        .map(|r| r.as_str().map(str::to_owned))
-        .collect::<Option<Vec<_>>>()?;
-    Some(Claims {
-        iss: string("iss")?,
-        sub: string("sub")?,
-        aud: string("aud")?,
-        iat: seconds("iat")?,
-        nbf: seconds("nbf")?,
-        exp: seconds("exp")?,
-        jti: string("jti")?,
-        sid: string("sid")?,
-        roles,
-        name: string("name")?,
-    })
+/// A base64url (unpadded) JSON value of type `T`, or `None`.
+fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The PKCS#8 v1 DER of an Ed25519 private key (RFC 8410 §7): a fixed

@@ -1,18 +1,18 @@
 //! Password hashing with Argon2id, off the async runtime.
 //!
-//! Hashing is deliberately slow (~tens of ms and 19 MiB each). It runs on
-//! tokio's blocking threads, but at most `permits` at a time, so a login storm
-//! queues here instead of taking every core from the requests that only check
-//! a token.
+//! Hashing is deliberately slow (~tens of ms and 19 MiB each). It runs on a
+//! small pool of dedicated threads (half the cores) at the lowest scheduling
+//! priority, so a login storm queues here and yields the CPU to the requests
+//! that only check a token, instead of taking cores from them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::Context;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::SaltString,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// A stored PHC hash string. Never serialized, never printed.
 #[derive(Clone)]
@@ -24,10 +24,13 @@ impl std::fmt::Debug for PasswordHashString {
     }
 }
 
-/// Hashes and verifies passwords on a bounded pool.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords on a bounded pool of low-priority threads.
 #[derive(Clone)]
 pub struct PasswordHasherPool {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    threads: usize,
     /// A real hash of a random password, verified against when the user is
     /// unknown so that both failures cost the same work.
     dummy: PasswordHashString,
@@ -36,7 +39,7 @@ pub struct PasswordHasherPool {
 impl std::fmt::Debug for PasswordHasherPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasherPool")
-            .field("available", &self.permits.available_permits())
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -48,23 +51,63 @@ fn argon2() -> Argon2<'static> {
 }
 
 impl PasswordHasherPool {
-    /// A pool running at most `permits` hashes at once.
-    pub async fn new(permits: usize) -> anyhow::Result<Self> {
+    /// A pool of `threads` hashing threads (at least one).
+    pub async fn new(threads: usize) -> anyhow::Result<Self> {
+        let threads = threads.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    // Best effort: where the OS refuses, hashing still works.
+                    let _ = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    );
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // the pool was dropped
+                        }
+                    }
+                })?;
+        }
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         let dummy_password =
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, random);
-        let dummy = tokio::task::spawn_blocking(move || hash_blocking(&dummy_password)).await??;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
-            dummy,
-        })
+        let mut pool = Self {
+            jobs,
+            threads,
+            dummy: PasswordHashString(String::new()),
+        };
+        pool.dummy = pool.run(move || hash_blocking(&dummy_password)).await??;
+        Ok(pool)
+    }
+
+    /// Runs `work` on a hashing thread and waits for its answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(work());
+            }))
+            .map_err(|_| anyhow::anyhow!("the hashing threads stopped"))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("a hashing thread stopped"))
     }
 
     /// Hashes a new password.
     pub async fn hash(&self, password: String) -> anyhow::Result<PasswordHashString> {
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Whether `password` matches `stored`; with `None` (unknown user), checks
@@ -76,9 +119,9 @@ impl PasswordHasherPool {
     ) -> anyhow::Result<bool> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy.clone());
-        let _permit = self.permits.acquire().await?;
-        let matched =
-            tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await??;
+        let matched = self
+            .run(move || verify_blocking(&password, &hash))
+            .await??;
         Ok(known && matched)
     }
 }

@@ -41,9 +41,10 @@ impl std::fmt::Debug for SessionCache {
     }
 }
 
+/// Shared, so that a cache hit costs a reference count, not a copy.
 #[derive(Clone)]
 struct Entry {
-    state: SessionWithUser,
+    state: Arc<SessionWithUser>,
     loaded: Instant,
 }
 
@@ -56,15 +57,16 @@ impl SessionCache {
         db: &Db,
         claims: &Claims,
         now: i64,
-    ) -> Result<SessionWithUser, ApiError> {
+    ) -> Result<Arc<SessionWithUser>, ApiError> {
         let cached = self.lock().get(&claims.sid).cloned();
-        let mut state = match cached {
+        let state = match cached {
             Some(entry) if entry.loaded.elapsed() < FRESH_FOR => entry.state,
             _ => {
                 let Some(state) = db.session_with_user(&claims.sid).await? else {
                     self.lock().remove(&claims.sid);
                     return Err(ApiError::Unauthorized(TokenFailure::Invalid));
                 };
+                let state = Arc::new(state);
                 self.insert(state.clone());
                 state
             }
@@ -81,10 +83,13 @@ impl SessionCache {
         }
         if now - session.last_used_at >= TOUCH_EVERY_SECS {
             db.touch_session(&session.id, now).await?;
-            state.session.last_used_at = now;
+            let mut touched = SessionWithUser::clone(&state);
+            touched.session.last_used_at = now;
+            let touched = Arc::new(touched);
             if let Some(entry) = self.lock().get_mut(&claims.sid) {
-                entry.state.session.last_used_at = now;
+                entry.state = touched.clone();
             }
+            return Ok(touched);
         }
         Ok(state)
     }
@@ -96,7 +101,7 @@ impl SessionCache {
             .retain(|_, e| e.state.session.user_id != user_id);
     }
 
-    fn insert(&self, state: SessionWithUser) {
+    fn insert(&self, state: Arc<SessionWithUser>) {
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
             entries.clear();

@@ -52,6 +52,6 @@ async fn delete_user_sessions(
         .revoke_user_sessions(&id, None, state.clock.now())
         .await?;
     state.sessions.evict_user(&id);
-    tracing::info!(admin_id = %admin.user_id, user_id = %id, "sessions revoked by an admin");
+    tracing::info!(admin_id = %admin.user_id(), user_id = %id, "sessions revoked by an admin");
     Ok(StatusCode::NO_CONTENT)
 }
