@@ -222,8 +222,8 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusC
     let now = state.clock.now();
     state
         .db
-        .revoke_session(&user.user_id(), &user.session_id(), now)
+        .revoke_session(user.user_id(), user.session_id(), now)
         .await?;
-    state.sessions.evict_user(&user.user_id());
+    state.sessions.evict_user(user.user_id());
     Ok(StatusCode::NO_CONTENT)
 }

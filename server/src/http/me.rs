@@ -34,14 +34,14 @@ async fn confirm_password(
     password: String,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let key = limit_key_username(&user.username());
+    let key = limit_key_username(user.username());
     state
         .limiter
         .check_login(&state.db, &key, addr, now)
         .await?;
     let stored = state
         .db
-        .user_by_id(&user.user_id())
+        .user_by_id(user.user_id())
         .await?
         .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?
         .password_hash;
@@ -64,34 +64,34 @@ async fn change_password(
     user: AuthUser,
     AppJson(req): AppJson<ChangePasswordRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let new_password = Password::parse(req.new_password, &user.username())
+    let new_password = Password::parse(req.new_password, user.username())
         .map_err(|e| ApiError::invalid_field("new_password", e.to_string()))?;
     confirm_password(&state, &user, &addr, req.current_password).await?;
 
     let now = state.clock.now();
     let hash = state.hasher.hash(new_password.expose().to_owned()).await?;
-    state.db.set_password_hash(&user.user_id(), &hash).await?;
+    state.db.set_password_hash(user.user_id(), &hash).await?;
     state
         .db
-        .revoke_user_sessions(&user.user_id(), Some(&user.session_id()), now)
+        .revoke_user_sessions(user.user_id(), Some(user.session_id()), now)
         .await?;
-    state.sessions.evict_user(&user.user_id());
+    state.sessions.evict_user(user.user_id());
 
     let refresh_token = new_refresh_token()?;
     state
         .db
-        .replace_refresh_tokens(&user.session_id(), &hash_refresh_token(&refresh_token), now)
+        .replace_refresh_tokens(user.session_id(), &hash_refresh_token(&refresh_token), now)
         .await?;
     let session = state
         .db
-        .session_with_user(&user.session_id())
+        .session_with_user(user.session_id())
         .await?
         .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?;
     tracing::info!(user_id = %user.user_id(), "password changed");
     issue_token_response(
         &state,
         user.user(),
-        &user.session_id(),
+        user.session_id(),
         session.session.expires_at,
         refresh_token,
     )
@@ -106,8 +106,8 @@ async fn delete_me(
     AppJson(req): AppJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
     confirm_password(&state, &user, &addr, req.password).await?;
-    state.db.delete_user(&user.user_id()).await?;
-    state.sessions.evict_user(&user.user_id());
+    state.db.delete_user(user.user_id()).await?;
+    state.sessions.evict_user(user.user_id());
     tracing::info!(user_id = %user.user_id(), "account deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,7 +42,7 @@ async fn list_notes(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<Vec<Note>>, ApiError> {
-    let notes = state.db.notes(&user.user_id()).await?;
+    let notes = state.db.notes(user.user_id()).await?;
     Ok(Json(notes.into_iter().map(note_view).collect()))
 }
 
@@ -60,7 +60,7 @@ async fn create_note(
         created_at: now,
         updated_at: now,
     };
-    state.db.create_note(&user.user_id(), &note).await?;
+    state.db.create_note(user.user_id(), &note).await?;
     Ok((StatusCode::CREATED, Json(note_view(note))))
 }
 
@@ -71,7 +71,7 @@ async fn get_note(
 ) -> Result<Json<Note>, ApiError> {
     let note = state
         .db
-        .note(&user.user_id(), &id)
+        .note(user.user_id(), &id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(note_view(note)))
@@ -87,7 +87,7 @@ async fn update_note(
     let note = state
         .db
         .update_note(
-            &user.user_id(),
+            user.user_id(),
             &id,
             title.as_str(),
             body.as_str(),
@@ -103,7 +103,7 @@ async fn delete_note(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !state.db.delete_note(&user.user_id(), &id).await? {
+    if !state.db.delete_note(user.user_id(), &id).await? {
         return Err(ApiError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)

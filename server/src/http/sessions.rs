@@ -25,7 +25,7 @@ async fn list_sessions(
 ) -> Result<Json<Vec<Session>>, ApiError> {
     let rows = state
         .db
-        .active_sessions(&user.user_id(), state.clock.now())
+        .active_sessions(user.user_id(), state.clock.now())
         .await?;
     let sessions = rows
         .into_iter()
@@ -49,12 +49,12 @@ async fn delete_session(
 ) -> Result<StatusCode, ApiError> {
     if !state
         .db
-        .revoke_session(&user.user_id(), &id, state.clock.now())
+        .revoke_session(user.user_id(), &id, state.clock.now())
         .await?
     {
         return Err(ApiError::NotFound);
     }
-    state.sessions.evict_user(&user.user_id());
+    state.sessions.evict_user(user.user_id());
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -65,8 +65,8 @@ async fn delete_other_sessions(
 ) -> Result<StatusCode, ApiError> {
     state
         .db
-        .revoke_user_sessions(&user.user_id(), Some(&user.session_id()), state.clock.now())
+        .revoke_user_sessions(user.user_id(), Some(user.session_id()), state.clock.now())
         .await?;
-    state.sessions.evict_user(&user.user_id());
+    state.sessions.evict_user(user.user_id());
     Ok(StatusCode::NO_CONTENT)
 }
