@@ -1,8 +1,8 @@
 //! Password hashing with Argon2id, off the async runtime.
 //!
 //! Hashing is deliberately slow (~tens of ms and 19 MiB each). It runs on a
-//! small pool of dedicated threads (half the cores) at the lowest scheduling
-//! priority, so a login storm queues here and yields the CPU to the requests
+//! small pool of dedicated threads (half the cores) in the idle scheduling
+//! class, so a login storm queues here and yields the CPU to the requests
 //! that only check a token, instead of taking cores from them.
 
 use std::sync::{Arc, Mutex, mpsc};
@@ -61,10 +61,7 @@ impl PasswordHasherPool {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
-                    // Best effort: where the OS refuses, hashing still works.
-                    let _ = thread_priority::set_current_thread_priority(
-                        thread_priority::ThreadPriority::Min,
-                    );
+                    lower_priority();
                     loop {
                         let job = match queue.lock() {
                             Ok(queue) => queue.recv(),
@@ -123,6 +120,21 @@ impl PasswordHasherPool {
             .run(move || verify_blocking(&password, &hash))
             .await??;
         Ok(known && matched)
+    }
+}
+
+/// Puts the calling thread in Linux's SCHED_IDLE class (else the lowest
+/// nice level): it runs when no request handler wants the CPU, and a waking
+/// handler preempts it at once. Best effort: where the OS refuses, hashing
+/// still works at normal priority.
+fn lower_priority() {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_current_thread_priority, set_thread_priority_and_policy, thread_native_id,
+    };
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle).is_err() {
+        let _ = set_current_thread_priority(ThreadPriority::Min);
     }
 }
 
