@@ -70,3 +70,26 @@ pub fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
             .map(|m| view! { <p role="alert" class="alert">{m}</p> })
     }
 }
+
+/// A labelled single-line input bound to `value`, with an optional help line
+/// (its id is `<id>-help`) that screen readers announce as it changes.
+#[component]
+pub fn Field(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] help: Option<Signal<String>>,
+) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    view! {
+        <label for=id>{label}</label>
+        <input id=id name=id type=kind autocomplete=autocomplete required
+            aria-describedby=help.map(|_| help_id.clone())
+            prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+        {help.map(|help| view! {
+            <p id=help_id class="help" aria-live="polite">{move || help.get()}</p>
+        })}
+    }
+}

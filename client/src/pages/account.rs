@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::ApiError,
-    components::{Alert, Protected},
+    components::{Alert, Field, Protected},
     session::{self, authed, use_auth},
 };
 
@@ -85,16 +85,9 @@ fn Account() -> impl IntoView {
                     });
                 }
             }>
-                <label for="current-password">"Current password"</label>
-                <input id="current-password" type="password" autocomplete="current-password" required
-                    prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
-                <label for="new-password">"New password"</label>
-                <input id="new-password" type="password" autocomplete="new-password" required
-                    aria-describedby="new-password-help"
-                    prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
-                <p id="new-password-help" class="help" aria-live="polite">
-                    {move || new_problem().unwrap_or_else(|| "At least 8 characters.".to_owned())}
-                </p>
+                <Field id="current-password" label="Current password" value=current kind="password" autocomplete="current-password"/>
+                <Field id="new-password" label="New password" value=new kind="password" autocomplete="new-password"
+                    help=Signal::derive(move || new_problem().unwrap_or_else(|| "At least 8 characters.".to_owned()))/>
                 <Alert message=change_error/>
                 <p role="status" class="status">{move || done.get()}</p>
                 <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
@@ -106,9 +99,7 @@ fn Account() -> impl IntoView {
                 ev.prevent_default();
                 delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked() });
             }>
-                <label for="delete-password">"Password"</label>
-                <input id="delete-password" type="password" autocomplete="current-password" required
-                    prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                <Field id="delete-password" label="Password" value=confirm kind="password" autocomplete="current-password"/>
                 <Alert message=delete_error/>
                 <button type="submit" class="danger"
                     disabled=move || confirm.get().is_empty() || delete.pending().get()>"Delete account"</button>

@@ -10,7 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::{Api, ApiError},
-    components::Alert,
+    components::{Alert, Field},
     session::{self, use_auth},
 };
 
@@ -97,12 +97,8 @@ pub fn LoginPage() -> impl IntoView {
                     password: password.get_untracked(),
                 });
             }>
-                <label for="username">"Username"</label>
-                <input id="username" name="username" type="text" autocomplete="username" required
-                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required
-                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                <Field id="username" label="Username" value=username autocomplete="username"/>
+                <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
                 <Alert message=error/>
                 <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
             </form>
@@ -168,20 +164,10 @@ pub fn RegisterPage() -> impl IntoView {
                     });
                 }
             }>
-                <label for="username">"Username"</label>
-                <input id="username" name="username" type="text" autocomplete="username" required
-                    aria-describedby="username-help"
-                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
-                <p id="username-help" class="help" aria-live="polite">
-                    {move || username_problem().unwrap_or_else(|| "3 to 32 letters, digits, '_', '.' or '-'.".to_owned())}
-                </p>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="new-password" required
-                    aria-describedby="password-help"
-                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
-                <p id="password-help" class="help" aria-live="polite">
-                    {move || password_problem().unwrap_or_else(|| "At least 8 characters. A long phrase is best.".to_owned())}
-                </p>
+                <Field id="username" label="Username" value=username autocomplete="username"
+                    help=Signal::derive(move || username_problem().unwrap_or_else(|| "3 to 32 letters, digits, '_', '.' or '-'.".to_owned()))/>
+                <Field id="password" label="Password" value=password kind="password" autocomplete="new-password"
+                    help=Signal::derive(move || password_problem().unwrap_or_else(|| "At least 8 characters. A long phrase is best.".to_owned()))/>
                 <Alert message=error/>
                 <button type="submit" disabled=move || register.pending().get()>"Create account"</button>
             </form>

@@ -44,12 +44,7 @@ fn NotesList() -> impl IntoView {
                 ev.prevent_default();
                 add.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
             }>
-                <label for="title">"Title"</label>
-                <input id="title" name="title" type="text" required maxlength="200"
-                    prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
-                <label for="body">"Body"</label>
-                <textarea id="body" name="body" rows="3"
-                    prop:value=body on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                <NoteFields title body rows=3/>
                 <Alert message=add_error/>
                 <button type="submit" disabled=move || add.pending().get()>"Add note"</button>
             </form>
@@ -71,6 +66,19 @@ fn NotesList() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// A note's title and body inputs, shared by the add and edit forms.
+#[component]
+fn NoteFields(title: RwSignal<String>, body: RwSignal<String>, rows: u32) -> impl IntoView {
+    view! {
+        <label for="title">"Title"</label>
+        <input id="title" name="title" type="text" required maxlength="200"
+            prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
+        <label for="body">"Body"</label>
+        <textarea id="body" name="body" rows=rows
+            prop:value=body on:input=move |ev| body.set(event_target_value(&ev))></textarea>
     }
 }
 
@@ -135,12 +143,7 @@ fn NoteEditor() -> impl IntoView {
                         saved.set(None);
                         save.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
                     }>
-                        <label for="title">"Title"</label>
-                        <input id="title" name="title" type="text" required maxlength="200"
-                            prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
-                        <label for="body">"Body"</label>
-                        <textarea id="body" name="body" rows="10"
-                            prop:value=body on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+                        <NoteFields title body rows=10/>
                         <Alert message=error/>
                         <p role="status" class="status">{move || saved.get()}</p>
                         <div class="actions">
