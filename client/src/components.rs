@@ -6,7 +6,10 @@ use leptos_router::{
     hooks::{use_location, use_navigate},
 };
 
-use crate::session::{self, use_auth};
+use crate::{
+    api::ApiError,
+    session::{self, use_auth},
+};
 
 /// The top bar: the app's name and, when logged in, the pages, the username
 /// and "Log out".
@@ -92,4 +95,19 @@ pub fn Field(
             <p id=help_id class="help" aria-live="polite">{move || help.get()}</p>
         })}
     }
+}
+
+/// The message of an action's last failure, for an [`Alert`].
+pub fn failure<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message())
+    })
 }

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::ApiError,
-    components::{Alert, Field, Protected},
+    components::{Alert, Field, Protected, failure},
     session::{self, authed, use_auth},
 };
 
@@ -44,13 +44,7 @@ fn Account() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    let change_error = Signal::derive(move || {
-        change
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message())
-    });
+    let change_error = failure(change);
 
     let confirm = RwSignal::new(String::new());
     let delete = Action::new_unsync(move |req: &DeleteAccountRequest| {
@@ -63,13 +57,7 @@ fn Account() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    let delete_error = Signal::derive(move || {
-        delete
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message())
-    });
+    let delete_error = failure(delete);
 
     view! {
         <section class="card narrow">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected},
+    components::{Alert, Protected, failure},
     session::{authed, use_auth},
 };
 
@@ -41,13 +41,7 @@ fn UsersTable() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    let error = Signal::derive(move || {
-        revoke
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message())
-    });
+    let error = failure(revoke);
     view! {
         <section class="card">
             <h1>"Users"</h1>

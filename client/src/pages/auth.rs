@@ -10,7 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::{Api, ApiError},
-    components::{Alert, Field},
+    components::{Alert, Field, failure},
     session::{self, use_auth},
 };
 
@@ -78,13 +78,7 @@ pub fn LoginPage() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    let error = Signal::derive(move || {
-        login
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message())
-    });
+    let error = failure(login);
 
     view! {
         <section class="card narrow">
@@ -144,13 +138,7 @@ pub fn RegisterPage() -> impl IntoView {
             navigate("/notes", Default::default());
         }
     });
-    let error = Signal::derive(move || {
-        register
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.message())
-    });
+    let error = failure(register);
 
     view! {
         <section class="card narrow">

@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected},
+    components::{Alert, Protected, failure},
     session::{authed, use_auth},
 };
 
@@ -34,8 +34,7 @@ fn NotesList() -> impl IntoView {
             Ok::<Note, ApiError>(note)
         }
     });
-    let add_error =
-        Signal::derive(move || add.value().get().and_then(Result::err).map(|e| e.message()));
+    let add_error = failure(add);
 
     view! {
         <section class="card">
@@ -123,13 +122,8 @@ fn NoteEditor() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    let error = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| delete.value().get().and_then(Result::err))
-            .map(|e| e.message())
-    });
+    let (save_failed, delete_failed) = (failure(save), failure(delete));
+    let error = Signal::derive(move || save_failed.get().or_else(|| delete_failed.get()));
 
     view! {
         <section class="card">

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected},
+    components::{Alert, Protected, failure},
     session::{self, authed, use_auth},
 };
 
@@ -69,14 +69,8 @@ fn SessionsList() -> impl IntoView {
         sessions.refetch();
         Ok::<(), ApiError>(())
     });
-    let error = Signal::derive(move || {
-        sign_out
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| sign_out_others.value().get().and_then(Result::err))
-            .map(|e| e.message())
-    });
+    let (one_failed, others_failed) = (failure(sign_out), failure(sign_out_others));
+    let error = Signal::derive(move || one_failed.get().or_else(|| others_failed.get()));
 
     view! {
         <section class="card">

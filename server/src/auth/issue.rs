@@ -19,17 +19,18 @@ pub fn hash_refresh_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Signs an access token for `user` in session `session_id` and wraps it with
+/// Signs an access token for `user` in session `session_id`, issued at
+/// `now` (the same instant the caller recorded), and wraps it with
 /// `refresh_token` into the response body. The access token never outlives
 /// its session.
 pub fn issue_token_response(
     state: &AppState,
+    now: i64,
     user: User,
     session_id: &str,
     session_expires: i64,
     refresh_token: String,
 ) -> Result<TokenResponse, ApiError> {
-    let now = state.clock.now();
     let exp = (now + state.config.access_ttl).min(session_expires);
     let claims = Claims {
         iss: state.keys.issuer().to_owned(),

@@ -118,6 +118,7 @@ impl Login {
         tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
         issue_token_response(
             state,
+            now,
             user_view(&user),
             &session.id,
             session.expires_at,
@@ -194,6 +195,7 @@ async fn refresh_token(
         .ok_or(ApiError::RefreshRefused(TokenFailure::Invalid))?;
     issue_token_response(
         &state,
+        now,
         user_view(&user),
         &session.id,
         session.expires_at,

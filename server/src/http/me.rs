@@ -90,6 +90,7 @@ async fn change_password(
     tracing::info!(user_id = %user.user_id(), "password changed");
     issue_token_response(
         &state,
+        now,
         user.user(),
         user.session_id(),
         session.session.expires_at,

@@ -159,10 +159,8 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
     );
     let fresh = app.login(&name, PASSWORD).await;
     let notes: Vec<Value> = app
-        .authed(Method::GET, "/api/notes", &fresh.token)
-        .send()
+        .call_authed(Method::GET, "/api/notes", &fresh.token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -20,20 +20,14 @@ async fn a_plain_user_gets_403_insufficient_scope() {
     let app = spawn_app().await;
     let (_, tokens) = app.new_user().await;
     let response = app
-        .authed(Method::GET, "/api/admin/users", &tokens.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::GET, "/api/admin/users", &tokens.token)
+        .await;
     let challenge = assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
     assert_eq!(
         challenge.as_deref(),
         Some(r#"Bearer realm="jotpass", error="insufficient_scope""#)
     );
-    let response = app
-        .request(Method::GET, "/api/admin/users")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/api/admin/users").await;
     assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
 }
 
@@ -67,10 +61,8 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
     app.login(&name, PASSWORD).await;
 
     let response = app
-        .authed(Method::GET, "/api/admin/users", &admin.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::GET, "/api/admin/users", &admin.token)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let users: Vec<Value> = response.json().await.unwrap();
     let row = users
@@ -81,11 +73,7 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
     assert!(row.get("password_hash").is_none());
 
     let path = format!("/api/admin/users/{}/sessions", victim.user.id);
-    let response = app
-        .authed(Method::DELETE, &path, &admin.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.call_authed(Method::DELETE, &path, &admin.token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_error(
         app.me(&victim.token).await,
@@ -94,10 +82,8 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
     )
     .await;
     let users: Vec<Value> = app
-        .authed(Method::GET, "/api/admin/users", &admin.token)
-        .send()
+        .call_authed(Method::GET, "/api/admin/users", &admin.token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -108,14 +94,12 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
     assert_eq!(row["active_sessions"], 0);
 
     let response = app
-        .authed(
+        .call_authed(
             Method::DELETE,
             "/api/admin/users/no-such-user/sessions",
             &admin.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -148,20 +132,16 @@ async fn a_role_change_revokes_the_users_sessions_and_takes_effect() {
 
     let admin = app.login(&name, PASSWORD).await;
     let response = app
-        .authed(Method::GET, "/api/admin/users", &admin.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::GET, "/api/admin/users", &admin.token)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let out = jotpass(&app, &["user", "role", &name, "none"], "");
     assert!(out.status.success());
     let again = app.login(&name, PASSWORD).await;
     let response = app
-        .authed(Method::GET, "/api/admin/users", &again.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::GET, "/api/admin/users", &again.token)
+        .await;
     assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
 }
 

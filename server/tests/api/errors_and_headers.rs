@@ -9,23 +9,19 @@ use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn health_is_ok_and_jwks_is_404_under_hs256() {
     let app = spawn_app().await;
-    let response = app.request(Method::GET, "/livez").send().await.unwrap();
+    let response = app.call(Method::GET, "/livez").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({ "status": "ok" })
     );
-    let response = app.request(Method::GET, "/healthz").send().await.unwrap();
+    let response = app.call(Method::GET, "/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({ "status": "ok" })
     );
-    let response = app
-        .request(Method::GET, "/.well-known/jwks.json")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/.well-known/jwks.json").await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -33,32 +29,20 @@ async fn health_is_ok_and_jwks_is_404_under_hs256() {
 async fn unknown_routes_and_wrong_methods_answer_json() {
     let app = spawn_app().await;
     for path in ["/api/nope", "/api", "/.well-known/nope"] {
-        let response = app.request(Method::GET, path).send().await.unwrap();
+        let response = app.call(Method::GET, path).await;
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
     // A non-browser client gets JSON for an unknown page path too.
-    let response = app
-        .request(Method::GET, "/no/such/page")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/no/such/page").await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app
-        .request(Method::DELETE, "/api/users")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::DELETE, "/api/users").await;
     assert_error(
         response,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
     )
     .await;
-    let response = app
-        .request(Method::PATCH, "/api/notes")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::PATCH, "/api/notes").await;
     assert_error(
         response,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -171,7 +155,7 @@ async fn api_responses_carry_no_store_and_every_response_the_security_headers() 
         ("/healthz", false),
         ("/", false),
     ] {
-        let response = app.request(Method::GET, path).send().await.unwrap();
+        let response = app.call(Method::GET, path).await;
         let h = response.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");

@@ -106,6 +106,16 @@ impl TestApp {
         self.client.request(method, self.url(path))
     }
 
+    /// Sends a request with no body and no token.
+    pub async fn call(&self, method: Method, path: &str) -> Response {
+        self.request(method, path).send().await.unwrap()
+    }
+
+    /// Sends a request with no body, carrying `token` in `x-access-token`.
+    pub async fn call_authed(&self, method: Method, path: &str, token: &str) -> Response {
+        self.authed(method, path, token).send().await.unwrap()
+    }
+
     /// A request carrying `token` in `x-access-token`, as the jotpass client sends it.
     pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).header("x-access-token", token)

@@ -7,10 +7,8 @@ use crate::helpers::{TestApp, jwt_part, run_cli, spawn_app_with};
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
     let jwks: Value = app
-        .request(Method::GET, "/.well-known/jwks.json")
-        .send()
+        .call(Method::GET, "/.well-known/jwks.json")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -78,11 +78,7 @@ async fn a_login_with_another_content_type_is_415() {
         "unsupported_media_type",
     )
     .await;
-    let response = app
-        .request(Method::POST, "/api/auth/token")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::POST, "/api/auth/token").await;
     assert_error(
         response,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -138,11 +134,7 @@ async fn basic_auth_on_get_logs_in_and_challenges_on_failure() {
         Some(r#"Basic realm="jotpass", charset="UTF-8""#)
     );
 
-    let response = app
-        .request(Method::GET, "/api/auth/token")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/api/auth/token").await;
     let challenge = assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     assert!(challenge.unwrap().starts_with("Basic "));
 }

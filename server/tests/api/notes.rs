@@ -27,10 +27,8 @@ async fn notes_can_be_created_listed_read_updated_and_deleted() {
     assert_eq!(first["created_at"], first["updated_at"]);
 
     let list: Vec<Value> = app
-        .authed(Method::GET, "/api/notes", t)
-        .send()
+        .call_authed(Method::GET, "/api/notes", t)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -39,10 +37,8 @@ async fn notes_can_be_created_listed_read_updated_and_deleted() {
 
     let id = first["id"].as_str().unwrap();
     let got: Value = app
-        .authed(Method::GET, &format!("/api/notes/{id}"), t)
-        .send()
+        .call_authed(Method::GET, &format!("/api/notes/{id}"), t)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -62,22 +58,16 @@ async fn notes_can_be_created_listed_read_updated_and_deleted() {
     assert_ne!(updated["updated_at"], first["updated_at"]);
 
     let response = app
-        .authed(Method::DELETE, &format!("/api/notes/{id}"), t)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::DELETE, &format!("/api/notes/{id}"), t)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let response = app
-        .authed(Method::GET, &format!("/api/notes/{id}"), t)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::GET, &format!("/api/notes/{id}"), t)
+        .await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     let list: Vec<Value> = app
-        .authed(Method::GET, "/api/notes", t)
-        .send()
+        .call_authed(Method::GET, "/api/notes", t)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -101,20 +91,16 @@ async fn another_users_note_is_404_for_every_method() {
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
     let list: Vec<Value> = app
-        .authed(Method::GET, "/api/notes", &other.token)
-        .send()
+        .call_authed(Method::GET, "/api/notes", &other.token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert!(list.is_empty());
     // Untouched for its owner.
     let mine: Value = app
-        .authed(Method::GET, &path, &owner.token)
-        .send()
+        .call_authed(Method::GET, &path, &owner.token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -147,6 +133,6 @@ async fn note_lengths_count_code_points() {
 #[tokio::test]
 async fn notes_need_a_token() {
     let app = spawn_app().await;
-    let response = app.request(Method::GET, "/api/notes").send().await.unwrap();
+    let response = app.call(Method::GET, "/api/notes").await;
     assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
 }

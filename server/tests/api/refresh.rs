@@ -128,10 +128,8 @@ async fn a_refresh_token_of_an_ended_session_is_token_expired() {
 async fn a_refresh_token_of_a_revoked_session_is_token_revoked() {
     let app = spawn_app().await;
     let (name, tokens) = app.new_user().await;
-    app.authed(Method::POST, "/api/auth/logout", &tokens.token)
-        .send()
-        .await
-        .unwrap();
+    app.call_authed(Method::POST, "/api/auth/logout", &tokens.token)
+        .await;
     let response = app.refresh(&tokens.refresh_token).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "token_revoked").await;
 

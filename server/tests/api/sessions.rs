@@ -6,11 +6,7 @@ use serde_json::Value;
 use crate::helpers::{PASSWORD, assert_error, jwt_part, spawn_app};
 
 async fn sessions(app: &crate::helpers::TestApp, token: &str) -> Vec<Value> {
-    let response = app
-        .authed(Method::GET, "/api/sessions", token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.call_authed(Method::GET, "/api/sessions", token).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -52,25 +48,21 @@ async fn deleting_a_session_revokes_it_and_another_users_is_404() {
         .to_owned();
 
     let response = app
-        .authed(
+        .call_authed(
             Method::DELETE,
             &format!("/api/sessions/{sid}"),
             &stranger.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
 
     let response = app
-        .authed(
+        .call_authed(
             Method::DELETE,
             &format!("/api/sessions/{sid}"),
             &first.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_error(
         app.me(&second.token).await,
@@ -83,10 +75,8 @@ async fn deleting_a_session_revokes_it_and_another_users_is_404() {
     // Revoked or unknown sessions are 404.
     for id in [sid.as_str(), "no-such-session"] {
         let response = app
-            .authed(Method::DELETE, &format!("/api/sessions/{id}"), &first.token)
-            .send()
-            .await
-            .unwrap();
+            .call_authed(Method::DELETE, &format!("/api/sessions/{id}"), &first.token)
+            .await;
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
 }
@@ -100,14 +90,12 @@ async fn deleting_the_current_session_is_a_logout() {
         .unwrap()
         .to_owned();
     let response = app
-        .authed(
+        .call_authed(
             Method::DELETE,
             &format!("/api/sessions/{sid}"),
             &tokens.token,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_error(
         app.me(&tokens.token).await,
@@ -126,10 +114,8 @@ async fn signing_out_other_sessions_keeps_only_this_one() {
         app.login(&name, PASSWORD).await,
     ];
     let response = app
-        .authed(Method::DELETE, "/api/sessions", &keep.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::DELETE, "/api/sessions", &keep.token)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     for other in &others {
         assert_error(
@@ -151,10 +137,8 @@ async fn logout_revokes_only_its_own_session_and_needs_a_token() {
     let (name, first) = app.new_user().await;
     let second = app.login(&name, PASSWORD).await;
     let response = app
-        .authed(Method::POST, "/api/auth/logout", &first.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::POST, "/api/auth/logout", &first.token)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_error(
         app.me(&first.token).await,
@@ -164,10 +148,6 @@ async fn logout_revokes_only_its_own_session_and_needs_a_token() {
     .await;
     assert_eq!(app.me(&second.token).await.status(), StatusCode::OK);
 
-    let response = app
-        .request(Method::POST, "/api/auth/logout")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::POST, "/api/auth/logout").await;
     assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
 }

@@ -48,13 +48,11 @@ async fn a_query_token_is_refused_by_default_naming_the_source_on_every_route() 
     let (_, tokens) = app.new_user().await;
     for path in ["/api/me", "/healthz", "/api/nope"] {
         let response = app
-            .request(
+            .call(
                 Method::GET,
                 &format!("{path}?access_token={}", tokens.token),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "invalid_request");
@@ -73,13 +71,11 @@ async fn the_query_source_works_when_enabled() {
     let app = spawn_app_with(&[("JOTPASS_TOKEN_SOURCES", "header,bearer,form,query")]).await;
     let (_, tokens) = app.new_user().await;
     let response = app
-        .request(
+        .call(
             Method::GET,
             &format!("/api/me?access_token={}", tokens.token),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -105,10 +101,8 @@ async fn each_disabled_source_is_400() {
         .unwrap();
     assert_error(form, StatusCode::BAD_REQUEST, "invalid_request").await;
     let query = app
-        .request(Method::GET, &format!("/api/me?access_token={t}"))
-        .send()
-        .await
-        .unwrap();
+        .call(Method::GET, &format!("/api/me?access_token={t}"))
+        .await;
     assert_eq!(query.status(), StatusCode::OK);
 }
 
@@ -143,15 +137,11 @@ async fn two_tokens_in_one_request_are_400_even_when_equal() {
 #[tokio::test]
 async fn empty_values_count_as_absent() {
     let app = spawn_app().await;
-    let response = app.authed(Method::GET, "/api/me", "").send().await.unwrap();
+    let response = app.call_authed(Method::GET, "/api/me", "").await;
     let challenge = assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
     assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="jotpass""#));
     // An empty query value is absent, not a disabled source.
-    let response = app
-        .request(Method::GET, "/api/me?access_token=")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/api/me?access_token=").await;
     assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
     let response = app
         .request(Method::GET, "/api/me")
@@ -165,11 +155,7 @@ async fn empty_values_count_as_absent() {
 #[tokio::test]
 async fn a_public_route_ignores_a_bad_token() {
     let app = spawn_app().await;
-    let response = app
-        .authed(Method::GET, "/healthz", "garbage")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call_authed(Method::GET, "/healthz", "garbage").await;
     assert_eq!(response.status(), StatusCode::OK);
     let name = crate::helpers::unique_name("pub");
     let response = app

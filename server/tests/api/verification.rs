@@ -20,7 +20,7 @@ async fn assert_invalid(app: &crate::helpers::TestApp, token: &str, what: &str) 
 #[tokio::test]
 async fn no_token_is_missing_token_with_a_bare_challenge() {
     let app = spawn_app().await;
-    let response = app.request(Method::GET, "/api/me").send().await.unwrap();
+    let response = app.call(Method::GET, "/api/me").await;
     let challenge = assert_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
     assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="jotpass""#));
 }
@@ -183,10 +183,8 @@ async fn a_revoked_session_is_token_revoked_with_its_description() {
     let app = spawn_app().await;
     let (_, tokens) = app.new_user().await;
     let response = app
-        .authed(Method::POST, "/api/auth/logout", &tokens.token)
-        .send()
-        .await
-        .unwrap();
+        .call_authed(Method::POST, "/api/auth/logout", &tokens.token)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let challenge = assert_error(
         app.me(&tokens.token).await,
@@ -238,11 +236,7 @@ async fn eddsa_tokens_verify_and_the_jwks_publishes_the_key() {
     let header = jwt_part(&tokens.token, 0);
     assert_eq!(header["alg"], "EdDSA");
 
-    let response = app
-        .request(Method::GET, "/.well-known/jwks.json")
-        .send()
-        .await
-        .unwrap();
+    let response = app.call(Method::GET, "/.well-known/jwks.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     let jwks: Value = response.json().await.unwrap();
     let key = &jwks["keys"][0];
