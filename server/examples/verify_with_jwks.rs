@@ -1,6 +1,8 @@
 //! What another service of yours does to trust a jotpass access token without
-//! calling jotpass: fetch the JWK Set once (cache it), pick the key by `kid`,
-//! verify signature, expiry, issuer and audience.
+//! calling jotpass: fetch the JWK Set, pick the key by `kid`, verify
+//! signature, expiry, issuer and audience. A long-running service caches the
+//! set and fetches it again when a token names a kid it does not know (after
+//! `jotpass keys rotate`, the new key is published before it signs).
 //!
 //! ```sh
 //! cargo run -p jotpass-server --example verify_with_jwks -- \
