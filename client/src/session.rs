@@ -132,8 +132,13 @@ pub fn end(auth: Auth, notice: Option<&str>) {
 
 /// Logs out on the server (best effort) and here.
 pub async fn log_out(auth: Auth) {
-    let _ = authed(auth, AuthedApi::logout).await;
+    // Forget the session first: a call still in flight that the logout makes
+    // fail then finds nothing to end, and shows no "session ended" notice.
+    let stored = load();
     end(auth, None);
+    if let Some(stored) = stored {
+        let _ = AuthedApi::new(stored.token).logout().await;
+    }
 }
 
 /// Runs `call` with a fresh access token. After `token_expired` it refreshes
@@ -149,16 +154,24 @@ where
     }
     let result = match call(AuthedApi::new(stored.token.clone())).await {
         Err(e) if e.code() == Some(ErrorCode::TokenExpired) => {
-            let stored = renew(auth, stored).await?;
-            call(AuthedApi::new(stored.token)).await
+            stored = renew(auth, stored).await?;
+            call(AuthedApi::new(stored.token.clone())).await
         }
         other => other,
     };
     result.inspect_err(|e| {
         if ends_session(e) {
-            end(auth, Some(SESSION_ENDED));
+            end_if_current(auth, &stored);
         }
     })
+}
+
+/// Ends the session with the notice, unless it is no longer the stored one
+/// (logged out, or replaced by a login or a refresh meanwhile).
+fn end_if_current(auth: Auth, used: &Stored) {
+    if load().is_some_and(|current| current.refresh_token == used.refresh_token) {
+        end(auth, Some(SESSION_ENDED));
+    }
 }
 
 fn ends_session(e: &ApiError) -> bool {
@@ -230,7 +243,7 @@ async fn renew(auth: Auth, stale: Stored) -> Result<Stored, ApiError> {
                 return Ok(current);
             }
             if e.code().is_some() {
-                end(auth, Some(SESSION_ENDED));
+                end_if_current(auth, &stale);
             }
             Err(e)
         }
