@@ -91,9 +91,12 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
     let path = path.split('?').next().unwrap_or_default();
     if let Some(dir) = Path::new(path).parent()
         && !dir.as_os_str().is_empty()
+        && !dir.exists()
     {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the database folder {}", dir.display()))?;
+        // The default folder also holds the generated keys: owner only.
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()

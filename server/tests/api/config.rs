@@ -47,8 +47,13 @@ async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
 
     // The default database and secret live in ./data.
     assert!(dir.path().join("data/jotpass.db").exists());
-    let secret = dir.path().join("data/jwt_secret");
     use std::os::unix::fs::PermissionsExt;
+    let data_mode = std::fs::metadata(dir.path().join("data"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(data_mode & 0o777, 0o700);
+    let secret = dir.path().join("data/jwt_secret");
     assert_eq!(
         std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
         0o600
