@@ -4,8 +4,10 @@
 //! It keeps the access token fresh (renewing shortly before it expires, one
 //! refresh at a time across every tab of the origin), retries a call once
 //! after `token_expired`, ends the session on `token_revoked`,
-//! `invalid_token` or a failed refresh, and follows logins, refreshes and
-//! logouts made in other tabs through `storage` events.
+//! `invalid_token` or a failed refresh, checks in with the server every 10 s
+//! while the page is visible (so a session revoked elsewhere ends here too),
+//! and follows logins, refreshes and logouts made in other tabs through
+//! `storage` events.
 //!
 //! Everything that touches the browser runs only after hydration (from
 //! effects, actions and local resources); on the server the state stays
@@ -100,9 +102,10 @@ pub fn provide_auth() -> Auth {
             }
         });
         let timer = set_interval_with_handle(move || keep_fresh(auth), Duration::from_millis(500));
+        let heartbeat = set_interval_with_handle(move || check_in(auth), HEARTBEAT);
         on_cleanup(move || {
             listener.remove();
-            if let Ok(timer) = timer {
+            for timer in [timer, heartbeat].into_iter().flatten() {
                 timer.clear();
             }
         });
@@ -179,6 +182,26 @@ fn ends_session(e: &ApiError) -> bool {
         e.code(),
         Some(ErrorCode::TokenRevoked | ErrorCode::InvalidToken | ErrorCode::TokenExpired)
     )
+}
+
+/// How often a visible page asks the server whether its session still
+/// stands, so that a session revoked elsewhere ends here without a click.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The heartbeat: `GET /api/me` while logged in and visible. The answer also
+/// refreshes the user (roles may have changed); a refusal ends the session.
+fn check_in(auth: Auth) {
+    let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+    if !visible || auth.user.get_untracked().is_none() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        if let Ok(user) = authed(auth, AuthedApi::me).await
+            && auth.user.get_untracked().is_some()
+        {
+            auth.user.set(Some(user));
+        }
+    });
 }
 
 /// The timer's tick: renew a token that is about to expire.
