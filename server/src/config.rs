@@ -175,34 +175,11 @@ impl Config {
             )),
         })?;
 
-        let jwt_secret = match lookup("JOTPASS_JWT_SECRET").filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) if v.len() < 32 => {
-                return Err(err(
-                    "JOTPASS_JWT_SECRET",
-                    format!(
-                        "must be at least 32 bytes, got {} (value not shown)",
-                        v.len()
-                    ),
-                ));
-            }
-            Some(v) => Some(Secret::new(v.into_bytes())),
-        };
-
-        let key_encryption_key =
-            match lookup("JOTPASS_KEY_ENCRYPTION_KEY").filter(|v| !v.is_empty()) {
-                None => None,
-                Some(v) if v.len() < 32 => {
-                    return Err(err(
-                        "JOTPASS_KEY_ENCRYPTION_KEY",
-                        format!(
-                            "must be at least 32 bytes, got {} (value not shown)",
-                            v.len()
-                        ),
-                    ));
-                }
-                Some(v) => Some(Secret::new(v.into_bytes())),
-            };
+        let jwt_secret = secret_var(lookup("JOTPASS_JWT_SECRET"), "JOTPASS_JWT_SECRET")?;
+        let key_encryption_key = secret_var(
+            lookup("JOTPASS_KEY_ENCRYPTION_KEY"),
+            "JOTPASS_KEY_ENCRYPTION_KEY",
+        )?;
 
         let access_ttl = duration_var(
             get("JOTPASS_ACCESS_TTL"),
@@ -296,6 +273,22 @@ fn parse_or<T>(
     parse: impl Fn(String) -> Result<T, ConfigError>,
 ) -> Result<T, ConfigError> {
     parse(value.unwrap_or_else(|| default.to_owned()))
+}
+
+/// A secret of at least 32 bytes, its raw bytes (spaces included); unset or
+/// empty is `None`. The error tells the length, never the value.
+fn secret_var(value: Option<String>, var: &'static str) -> Result<Option<Secret>, ConfigError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.len() < 32 => Err(err(
+            var,
+            format!(
+                "must be at least 32 bytes, got {} (value not shown)",
+                v.len()
+            ),
+        )),
+        Some(v) => Ok(Some(Secret::new(v.into_bytes()))),
+    }
 }
 
 fn duration_var(

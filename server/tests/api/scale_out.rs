@@ -273,21 +273,9 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
             "new token on node {node}"
         );
     }
+    let jwks_url = format!("{}/.well-known/jwks.json", c.urls[1]);
     for token in [&before.token, &after.token] {
-        let out = std::process::Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "jotpass-server",
-                "--example",
-                "verify_with_jwks",
-                "--",
-            ])
-            .arg(format!("{}/.well-known/jwks.json", c.urls[1]))
-            .arg(token)
-            .output()
-            .unwrap();
+        let out = verify_with_jwks(&jwks_url, token);
         assert!(
             out.status.success(),
             "verifier: {}",
@@ -297,7 +285,13 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
         assert_eq!(claims["name"], name.as_str());
     }
     // And the verifier refuses a token it cannot check.
-    let out = std::process::Command::new(env!("CARGO"))
+    let out = verify_with_jwks(&jwks_url, &format!("{}x", after.token));
+    assert!(!out.status.success());
+}
+
+/// Runs the example another service would copy: `examples/verify_with_jwks.rs`.
+fn verify_with_jwks(jwks_url: &str, token: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO"))
         .args([
             "run",
             "-q",
@@ -307,9 +301,7 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
             "verify_with_jwks",
             "--",
         ])
-        .arg(format!("{}/.well-known/jwks.json", c.urls[1]))
-        .arg(format!("{}x", after.token))
+        .args([jwks_url, token])
         .output()
-        .unwrap();
-    assert!(!out.status.success());
+        .unwrap()
 }
