@@ -82,18 +82,14 @@ async fn change_password(
         .db
         .replace_refresh_tokens(user.session_id(), &hash_refresh_token(&refresh_token), now)
         .await?;
-    let session = state
-        .db
-        .session_with_user(user.session_id())
-        .await?
-        .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?;
     tracing::info!(user_id = %user.user_id(), "password changed");
     issue_token_response(
         &state,
         now,
         user.user(),
         user.session_id(),
-        session.session.expires_at,
+        // Fixed at login: the session the extractor found has the same end.
+        user.session.session.expires_at,
         refresh_token,
     )
     .map(Json)
