@@ -1,7 +1,8 @@
 //! The one source of "now" for the server.
 //!
 //! Production reads the system clock. Tests move it forward (`advance`) to
-//! cross an expiry, a grace period or a rate-limit window without sleeping.
+//! cross an expiry, a grace period or a rate-limit window without sleeping,
+//! and `freeze` it where a test stands exactly on a boundary.
 
 use std::{
     sync::{
@@ -15,11 +16,17 @@ use std::{
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset: Arc<AtomicI64>,
+    /// Non-zero: the clock stands still at this time (tests only).
+    frozen: Arc<AtomicI64>,
 }
 
 impl Clock {
     /// Now, in whole seconds since the Unix epoch.
     pub fn now(&self) -> i64 {
+        let frozen = self.frozen.load(Ordering::Relaxed);
+        if frozen != 0 {
+            return frozen;
+        }
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -28,7 +35,17 @@ impl Clock {
 
     /// Moves this clock (and every clone of it) forward by `secs`.
     pub fn advance(&self, secs: i64) {
-        self.offset.fetch_add(secs, Ordering::Relaxed);
+        if self.frozen.load(Ordering::Relaxed) != 0 {
+            self.frozen.fetch_add(secs, Ordering::Relaxed);
+        } else {
+            self.offset.fetch_add(secs, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops this clock (and every clone) at its current time; only
+    /// `advance` moves it after that.
+    pub fn freeze(&self) {
+        self.frozen.store(self.now(), Ordering::Relaxed);
     }
 }
 
@@ -54,6 +71,17 @@ mod tests {
         let before = clock.now();
         other.advance(3600);
         assert!(clock.now() >= before + 3600);
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let clock = Clock::default();
+        clock.freeze();
+        let at = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(clock.now(), at);
+        clock.advance(5);
+        assert_eq!(clock.now(), at + 5);
     }
 
     #[test]

@@ -170,6 +170,18 @@ impl TestApp {
     }
 }
 
+/// The JWK Set a server at `base` publishes.
+pub async fn fetch_jwks(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Asserts the status and the error code of a JSON error response; returns
 /// the response's `WWW-Authenticate` (if any) for further checks.
 pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Option<String> {

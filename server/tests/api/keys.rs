@@ -1,17 +1,11 @@
 //! EdDSA key rotation: `jotpass keys rotate` never makes a token fail.
 
-use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, jwt_part, run_cli, spawn_app_with};
+use crate::helpers::{TestApp, fetch_jwks, jwt_part, run_cli, spawn_app_with};
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
-    let jwks: Value = app
-        .call(Method::GET, "/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let jwks = fetch_jwks(&app.client, &app.base).await;
     jwks["keys"]
         .as_array()
         .unwrap()

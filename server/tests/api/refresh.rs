@@ -44,6 +44,8 @@ async fn an_unknown_refresh_token_is_invalid_token_without_a_challenge() {
 #[tokio::test]
 async fn a_token_spent_at_most_10_seconds_ago_gets_the_grace_answer_and_the_session_lives() {
     let app = spawn_app().await;
+    // The test stands on exact second boundaries.
+    app.clock.freeze();
     let (_, first) = app.new_user().await;
     let second: TokenResponse = app
         .refresh(&first.refresh_token)
@@ -64,6 +66,8 @@ async fn a_token_spent_at_most_10_seconds_ago_gets_the_grace_answer_and_the_sess
 #[tokio::test]
 async fn a_token_spent_longer_ago_is_theft_and_revokes_the_session() {
     let app = spawn_app().await;
+    // The test stands on exact second boundaries.
+    app.clock.freeze();
     let (_, first) = app.new_user().await;
     let second: TokenResponse = app
         .refresh(&first.refresh_token)
@@ -110,6 +114,8 @@ async fn of_concurrent_refreshes_with_one_token_exactly_one_wins() {
 #[tokio::test]
 async fn a_refresh_token_of_an_ended_session_is_token_expired() {
     let app = spawn_app_with(&[("JOTPASS_SESSION_TTL", "1h"), ("JOTPASS_ACCESS_TTL", "2h")]).await;
+    // The test stands on exact second boundaries.
+    app.clock.freeze();
     let (_, tokens) = app.new_user().await;
     // The access token never outlives its session.
     assert_eq!(tokens.expires, tokens.refresh_expires);

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TEST_SECRET, jwt_part, run_cli, start_process, stop_process, unique_name,
+    PASSWORD, TEST_SECRET, fetch_jwks, jwt_part, run_cli, start_process, stop_process, unique_name,
 };
 
 /// Three `jotpass` processes sharing one fresh PostgreSQL database.
@@ -205,20 +205,7 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
         .to_owned();
 
     // Every process publishes the same set.
-    let jwks = |node: usize| {
-        let url = format!("{}/.well-known/jwks.json", c.urls[node]);
-        let client = c.client.clone();
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
+    let jwks = |node: usize| fetch_jwks(&c.client, &c.urls[node]);
     let first = jwks(0).await;
     assert_eq!(jwks(1).await, first);
     assert_eq!(jwks(2).await, first);

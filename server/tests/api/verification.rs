@@ -132,6 +132,8 @@ async fn the_rfc_7515_example_token_is_not_a_jotpass_token() {
 #[tokio::test]
 async fn an_expired_token_is_token_expired_with_its_description() {
     let app = spawn_app_with(&[("JOTPASS_ACCESS_TTL", "90s")]).await;
+    // The test stands on exact second boundaries.
+    app.clock.freeze();
     let (_, tokens) = app.new_user().await;
     app.clock.advance(89);
     assert_eq!(app.me(&tokens.token).await.status(), StatusCode::OK);
@@ -153,6 +155,8 @@ async fn an_expired_token_is_token_expired_with_its_description() {
 #[tokio::test]
 async fn leeway_extends_expiry_and_tolerates_early_nbf() {
     let app = spawn_app_with(&[("JOTPASS_ACCESS_TTL", "90s"), ("JOTPASS_LEEWAY", "30s")]).await;
+    // The test stands on exact second boundaries.
+    app.clock.freeze();
     let (_, tokens) = app.new_user().await;
     app.clock.advance(119);
     assert_eq!(app.me(&tokens.token).await.status(), StatusCode::OK);
@@ -263,21 +267,7 @@ async fn eddsa_tokens_verify_and_the_jwks_publishes_the_key() {
 #[tokio::test]
 async fn the_eddsa_key_is_kept_and_reused_across_restarts() {
     let first = spawn_app_with(&[("JOTPASS_JWT_ALG", "EdDSA")]).await;
-    let jwks = |app: &crate::helpers::TestApp| {
-        let url = app.url("/.well-known/jwks.json");
-        let client = app.client.clone();
-        async move {
-            client
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let before = jwks(&first).await;
+    let before = crate::helpers::fetch_jwks(&first.client, &first.base).await;
     let data_dir = first.dir.path().join("data");
     let kek = data_dir.join("key_encryption_key");
     use std::os::unix::fs::PermissionsExt;
@@ -293,7 +283,10 @@ async fn the_eddsa_key_is_kept_and_reused_across_restarts() {
         ("DATABASE_URL", &first.database_url),
     ])
     .await;
-    assert_eq!(jwks(&second).await, before);
+    assert_eq!(
+        crate::helpers::fetch_jwks(&second.client, &second.base).await,
+        before
+    );
     let (_, tokens) = first.new_user().await;
     assert_eq!(second.me(&tokens.token).await.status(), StatusCode::OK);
 }
