@@ -87,7 +87,9 @@ impl Api {
     }
 
     pub async fn refresh(refresh_token: String) -> Result<TokenResponse, ApiError> {
-        let req = RefreshRequest { refresh_token };
+        let req = RefreshRequest {
+            refresh_token: refresh_token.into(),
+        };
         json(send(Method::POST, "/api/auth/refresh", None, Some(&req)).await?).await
     }
 }

@@ -278,14 +278,14 @@ fn load() -> Option<Stored> {
 }
 
 fn to_stored(tokens: TokenResponse) -> Stored {
-    let iat = token_iat(&tokens.token).unwrap_or_else(now_secs);
+    let iat = token_iat(tokens.token.expose()).unwrap_or_else(now_secs);
     Stored {
         expires: tokens.expires as i64,
         refresh_expires: tokens.refresh_expires as i64,
         skew: iat - now_secs(),
         ttl: (tokens.expires as i64 - iat).max(1),
-        token: tokens.token,
-        refresh_token: tokens.refresh_token,
+        token: tokens.token.into_inner(),
+        refresh_token: tokens.refresh_token.into_inner(),
         user: tokens.user,
     }
 }

@@ -1,38 +1,94 @@
-//! The `jotpass` command.
+//! The `jotpass` command: serving, and the administration that only the
+//! command line may do (`jotpass --help` lists it).
 //!
-//! - `jotpass` (or `jotpass serve`): run the server.
-//! - `jotpass user add NAME [--admin]`: create a user; the password is read
-//!   from standard input (one line), never from the command line.
-//! - `jotpass user role NAME admin|none`: set the user's role; revokes their
-//!   sessions. Nothing else grants `admin`.
-//! - `jotpass keys rotate`: with EdDSA, a new signing key for every process;
-//!   tokens signed by the old one keep verifying until they expire.
+//! Passwords never come from the command line (argv is visible to every
+//! user of the machine): `user add` prompts without echo on a terminal and
+//! reads one line of standard input otherwise, for scripts.
 
-use std::{io::Read, process::ExitCode};
+use std::{
+    ffi::OsString,
+    io::{IsTerminal, Read},
+    process::ExitCode,
+};
 
+use clap::{Parser, Subcommand, ValueEnum};
 use jotpass_shared::{ADMIN_ROLE, Password, Username};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
-    auth::{Kek, PasswordHasherPool, rotate_signing_key},
+    accounts::Accounts,
+    auth::{Kek, SessionCache, rotate_signing_key},
     clock::Clock,
     config::{Config, JwtAlg},
-    db::{Db, UserRow},
-    startup::Application,
+    db::{Db, Roles},
+    error::ApiError,
+    startup::{self, Application},
 };
 
-const USAGE: &str = "usage: jotpass [serve]
-       jotpass user add NAME [--admin]     (password on standard input)
-       jotpass user role NAME admin|none
-       jotpass keys rotate                 (EdDSA: a new signing key)";
+/// Token authentication for web apps: the jotpass server and its administration.
+#[derive(Debug, Parser)]
+#[command(name = "jotpass", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-/// Runs the command given by `args` (without the program name).
-pub async fn run(args: Vec<String>) -> ExitCode {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if matches!(args.as_slice(), ["--help" | "-h" | "help"]) {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API and the app (the default).
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage the signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is prompted for (without echo) on a
+    /// terminal, else read as one line from standard input.
+    Add {
+        /// The username (3–32 of A–Z a–z 0–9 _ . -).
+        name: String,
+        /// Give the user the admin role (nothing else grants it).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a user's role; this revokes all their sessions.
+    Role {
+        name: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    None,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// EdDSA: add a signing key, published at once and signing ten seconds
+    /// later; tokens signed by the old one keep verifying until they expire.
+    Rotate,
+}
+
+/// Runs the command given by `args` (the program name first).
+pub async fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                eprintln!("jotpass: see 'jotpass --help' for the usage");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -40,18 +96,11 @@ pub async fn run(args: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match args.as_slice() {
-        [] | ["serve"] => serve(config).await,
-        ["user", "add", name] => add_user(config, name, false).await,
-        ["user", "add", name, "--admin"] | ["user", "add", "--admin", name] => {
-            add_user(config, name, true).await
-        }
-        ["user", "role", name, role] => set_role(config, name, role).await,
-        ["keys", "rotate"] => rotate_keys(config).await,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::User(UserCommand::Add { name, admin }) => add_user(config, &name, admin).await,
+        Command::User(UserCommand::Role { name, role }) => set_role(config, &name, role).await,
+        Command::Keys(KeysCommand::Rotate) => rotate_keys(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,30 +147,29 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// The account flows on the configured database.
+async fn accounts(config: &Config) -> anyhow::Result<Accounts> {
+    let db = Db::connect(&config.database_url).await?;
+    startup::accounts(config, db, SessionCache::default(), Clock::default()).await
+}
+
 async fn add_user(config: Config, name: &str, admin: bool) -> anyhow::Result<()> {
     let username = Username::parse(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    // One line: the line ending is not part of the password; everything else is.
-    let line = input.lines().next().unwrap_or_default().to_owned();
-    let password = Password::parse(line, username.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
-
-    let db = Db::connect(&config.database_url).await?;
-    let hasher = PasswordHasherPool::new(1).await?;
-    let user = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        username: username.into_inner(),
-        password_hash: hasher.hash(password.expose().to_owned()).await?,
-        roles: if admin {
-            vec![ADMIN_ROLE.to_owned()]
-        } else {
-            Vec::new()
-        },
-        created_at: Clock::default().now(),
+    let password = read_new_password(&username)?;
+    let roles = Roles::new(if admin {
+        vec![ADMIN_ROLE.to_owned()]
+    } else {
+        Vec::new()
+    });
+    let user = match accounts(&config)
+        .await?
+        .create_user(username, password, roles)
+        .await
+    {
+        Ok(user) => user,
+        Err(ApiError::UsernameTaken) => anyhow::bail!("the username {name} is taken"),
+        Err(e) => return Err(e.into()),
     };
-    if !db.create_user(&user).await? {
-        anyhow::bail!("the username {} is taken", user.username);
-    }
     println!(
         "created user {} ({}){}",
         user.username,
@@ -131,22 +179,40 @@ async fn add_user(config: Config, name: &str, admin: bool) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn set_role(config: Config, name: &str, role: &str) -> anyhow::Result<()> {
-    let roles = match role {
-        "admin" => vec![ADMIN_ROLE.to_owned()],
-        "none" => Vec::new(),
-        other => anyhow::bail!("unknown role {other:?}: expected admin or none"),
+/// On a terminal, a prompt without echo (twice, to catch a typo); otherwise
+/// the first line of standard input. The line ending is not part of the
+/// password; everything else is.
+fn read_new_password(username: &Username) -> anyhow::Result<Password> {
+    let raw = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {}: ", username.as_str()))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        first
+    } else {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input)?;
+        input.lines().next().unwrap_or_default().to_owned()
+    };
+    Password::parse(raw, username.as_str()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn set_role(config: Config, name: &str, role: RoleArg) -> anyhow::Result<()> {
+    let (roles, label) = match role {
+        RoleArg::Admin => (vec![ADMIN_ROLE.to_owned()], "admin"),
+        RoleArg::None => (Vec::new(), "none"),
     };
     let username = Username::parse(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = Db::connect(&config.database_url).await?;
-    let user = db
-        .user_by_username(username.as_str())
+    let user = match accounts(&config)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("no user called {}", username.as_str()))?;
-    db.set_roles(&user.id, &roles, Clock::default().now())
-        .await?;
+        .set_roles(username.as_str(), Roles::new(roles))
+        .await
+    {
+        Ok(user) => user,
+        Err(ApiError::NotFound) => anyhow::bail!("no user called {}", username.as_str()),
+        Err(e) => return Err(e.into()),
+    };
     println!(
-        "set the role of {} to {role}; their sessions were revoked",
+        "set the role of {} to {label}; their sessions were revoked",
         user.username
     );
     Ok(())

@@ -29,7 +29,7 @@ impl Clock {
         }
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         secs + self.offset.load(Ordering::Relaxed)
     }
 

@@ -89,6 +89,15 @@ impl ApiError {
         }
     }
 
+    /// The same error, with the Basic challenge on an `invalid_credentials`
+    /// (the Basic login door's answer).
+    pub fn with_basic_challenge(self) -> Self {
+        match self {
+            Self::InvalidCredentials { .. } => Self::InvalidCredentials { basic: true },
+            other => other,
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         use ErrorCode as C;
         use StatusCode as S;

@@ -3,12 +3,20 @@
 //! - [`config`]: one typed `Config` from the environment.
 //! - [`startup`]: `Application::build`, used by `main` and by the tests.
 //! - [`http`]: the routes, one module per API resource, and the layers.
-//! - [`auth`]: passwords, keys, token verification, the session check, limits,
-//!   and the `AuthUser`/`AdminUser` extractors.
+//! - [`accounts`]: the account flows (log in, refresh, change password,
+//!   revoke…), called by `http` and `cli`.
+//! - [`auth`]: passwords, keys, token issue and verification, the session
+//!   check and the one revocation path, limits.
 //! - [`db`]: the only module that speaks SQL.
 //! - [`error`]: `ApiError`, the only place that builds error responses.
-//! - [`cli`]: the `jotpass` command (serve, `user add`, `user role`).
+//! - [`secrets`]: random bytes, opaque tokens, secret files.
+//! - [`cli`]: the `jotpass` command (serve, `user add`, `user role`, `keys rotate`).
+//!
+//! Layers, top to bottom; a module imports only from below it:
+//! `cli` → `startup` → `http` → `state` → `accounts` → `auth` → `db` →
+//! `config`, `clock`, `secrets`, `error`.
 
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -16,5 +24,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod secrets;
 pub mod startup;
 pub mod state;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    jotpass_server::cli::run(std::env::args().skip(1).collect()).await
+    jotpass_server::cli::run(std::env::args_os()).await
 }

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::{
+    accounts::Accounts,
     auth::{Keys, Limiter, PasswordHasherPool, RELOAD_EVERY, SessionCache},
     clock::Clock,
     config::Config,
@@ -83,7 +84,8 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     let keys = Keys::load(&config, &db, clock.now())
         .await
         .context("loading the signing keys")?;
-    let hasher = PasswordHasherPool::new(hashing_permits()).await?;
+    let sessions = SessionCache::default();
+    let accounts = accounts(&config, db.clone(), sessions.clone(), clock.clone()).await?;
     let leptos = LeptosOptions::builder()
         .output_name(config.site.output_name.clone())
         .site_root(config.site.root.clone())
@@ -97,22 +99,37 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         })
         .build();
     Ok(AppState {
-        limiter: Limiter {
-            login: config.login_limit,
-            register: config.register_limit,
-        },
         config: Arc::new(config),
         db,
         keys: Arc::new(keys),
-        hasher,
-        sessions: SessionCache::default(),
+        accounts,
+        sessions,
         clock,
         leptos,
     })
 }
 
-/// Argon2 may use half the cores (at least one): a login storm then leaves
-/// the other half to the requests that only check a token.
-fn hashing_permits() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+/// The account flows on `db`, for the server and for the CLI (which has no
+/// keys, pages or cache of its own to speak of).
+pub async fn accounts(
+    config: &Config,
+    db: Db,
+    sessions: SessionCache,
+    clock: Clock,
+) -> anyhow::Result<Accounts> {
+    // Argon2 may use half the cores (at least one): a login storm then leaves
+    // the other half to the requests that only check a token.
+    let permits = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+    let limiter = Limiter {
+        login: config.login_limit,
+        register: config.register_limit,
+    };
+    Ok(Accounts::new(
+        db,
+        PasswordHasherPool::new(permits).await?,
+        sessions,
+        limiter,
+        clock,
+        config.session_ttl,
+    ))
 }

@@ -6,7 +6,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    auth::{Keys, Limiter, PasswordHasherPool, SessionCache},
+    accounts::Accounts,
+    auth::{Keys, SessionCache},
     clock::Clock,
     config::Config,
     db::Db,
@@ -17,9 +18,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Arc<Keys>,
-    pub hasher: PasswordHasherPool,
+    /// The account flows (they hold the password hasher and the limits).
+    pub accounts: Accounts,
+    /// The per-request session check; the same cache as the flows revoke through.
     pub sessions: SessionCache,
-    pub limiter: Limiter,
     pub clock: Clock,
     pub leptos: LeptosOptions,
 }

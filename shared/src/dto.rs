@@ -2,60 +2,35 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Redacted;
+
 /// `POST /api/users` and `POST /api/auth/token`.
 ///
 /// Fields are raw strings: the server parses them into [`crate::Username`] and
 /// [`crate::Password`] so that a bad value becomes a `422` naming the field.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialsRequest {
     pub username: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for CredentialsRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialsRequest")
-            .field("username", &self.username)
-            .field("password", &"[redacted]")
-            .finish()
-    }
+    pub password: Redacted<String>,
 }
 
 /// `POST /api/auth/refresh`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-impl std::fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RefreshRequest { refresh_token: [redacted] }")
-    }
+    pub refresh_token: Redacted<String>,
 }
 
 /// `PUT /api/me/password`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
-}
-
-impl std::fmt::Debug for ChangePasswordRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ChangePasswordRequest { [redacted] }")
-    }
+    pub current_password: Redacted<String>,
+    pub new_password: Redacted<String>,
 }
 
 /// `DELETE /api/me`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteAccountRequest {
-    pub password: String,
-}
-
-impl std::fmt::Debug for DeleteAccountRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DeleteAccountRequest { password: [redacted] }")
-    }
+    pub password: Redacted<String>,
 }
 
 /// `POST /api/notes` and `PUT /api/notes/{id}`. A missing `body` is empty.
@@ -92,31 +67,19 @@ pub struct AdminUser {
 }
 
 /// What a successful login, refresh or password change answers.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The access token (a JWT).
-    pub token: String,
+    pub token: Redacted<String>,
     /// Always `"Bearer"`.
     pub token_type: String,
     /// The access token's `exp`, in Unix seconds.
     pub expires: u64,
     /// The opaque refresh token; spent by its first use.
-    pub refresh_token: String,
+    pub refresh_token: Redacted<String>,
     /// When the session (and so every refresh token of it) ends, in Unix seconds.
     pub refresh_expires: u64,
     pub user: User,
-}
-
-impl std::fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("token", &"[redacted]")
-            .field("expires", &self.expires)
-            .field("refresh_token", &"[redacted]")
-            .field("refresh_expires", &self.refresh_expires)
-            .field("user", &self.user)
-            .finish()
-    }
 }
 
 /// A login session as `GET /api/sessions` lists it.
@@ -154,15 +117,15 @@ mod tests {
     fn debug_output_never_shows_secrets() {
         let creds = CredentialsRequest {
             username: "alice".into(),
-            password: "hunter2hunter2".into(),
+            password: Redacted::new("hunter2hunter2".into()),
         };
         let shown = format!("{creds:?}");
         assert!(shown.contains("alice"));
         assert!(!shown.contains("hunter2"));
 
         let change = ChangePasswordRequest {
-            current_password: "old-secret-1".into(),
-            new_password: "new-secret-2".into(),
+            current_password: Redacted::new("old-secret-1".into()),
+            new_password: Redacted::new("new-secret-2".into()),
         };
         let shown = format!("{change:?}");
         assert!(!shown.contains("secret"));

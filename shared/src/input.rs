@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::Redacted;
+
 /// Why a piece of input was refused. `Display` is the message for the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
@@ -80,8 +82,8 @@ impl AsRef<str> for Username {
 /// 8–128 code points, used exactly as given (no trimming, no truncation), not
 /// among the 10,000 most common passwords, not the username (ignoring case).
 /// No composition rules (NIST SP 800-63B). `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Password(Redacted<String>);
 
 impl Password {
     /// Parses a new password for the user called `username` (raw, any case).
@@ -97,17 +99,11 @@ impl Password {
         if is_common_password(&lower) {
             return Err(InputError::PasswordCommon);
         }
-        Ok(Self(raw))
+        Ok(Self(Redacted::new(raw)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password([redacted])")
+        self.0.expose()
     }
 }
 

@@ -10,6 +10,7 @@ mod claims;
 mod dto;
 mod error;
 mod input;
+mod redacted;
 
 pub use claims::Claims;
 pub use dto::{
@@ -18,6 +19,7 @@ pub use dto::{
 };
 pub use error::{ErrorBody, ErrorCode};
 pub use input::{InputError, NoteBody, NoteTitle, Password, Username};
+pub use redacted::Redacted;
 
 /// The name of the header the jotpass client sends its access token in.
 pub const ACCESS_TOKEN_HEADER: &str = "x-access-token";

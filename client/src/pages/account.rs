@@ -68,8 +68,8 @@ fn Account() -> impl IntoView {
                 done.set(None);
                 if new_problem().is_none() {
                     change.dispatch(ChangePasswordRequest {
-                        current_password: current.get_untracked(),
-                        new_password: new.get_untracked(),
+                        current_password: current.get_untracked().into(),
+                        new_password: new.get_untracked().into(),
                     });
                 }
             }>
@@ -85,7 +85,7 @@ fn Account() -> impl IntoView {
             <p>"This deletes your account, your notes and all your sessions. It cannot be undone."</p>
             <form on:submit=move |ev| {
                 ev.prevent_default();
-                delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked() });
+                delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked().into() });
             }>
                 <Field id="delete-password" label="Password" value=confirm kind="password" autocomplete="current-password"/>
                 <Alert message=delete_error/>

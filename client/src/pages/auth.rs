@@ -88,7 +88,7 @@ pub fn LoginPage() -> impl IntoView {
                 ev.prevent_default();
                 login.dispatch(CredentialsRequest {
                     username: username.get_untracked(),
-                    password: password.get_untracked(),
+                    password: password.get_untracked().into(),
                 });
             }>
                 <Field id="username" label="Username" value=username autocomplete="username"/>
@@ -148,7 +148,7 @@ pub fn RegisterPage() -> impl IntoView {
                 if username_problem().is_none() && password_problem().is_none() {
                     register.dispatch(CredentialsRequest {
                         username: username.get_untracked(),
-                        password: password.get_untracked(),
+                        password: password.get_untracked().into(),
                     });
                 }
             }>

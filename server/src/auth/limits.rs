@@ -15,7 +15,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// `429` if logins for `username` or from `addr` are blocked at `now`.
+    /// `429` if logins for `username` (as typed) or from `addr` are blocked at `now`.
     pub async fn check_login(
         &self,
         db: &Db,
@@ -67,9 +67,13 @@ impl Limiter {
     }
 }
 
+/// The counter keys of a login: the username as typed, lower-cased and cut
+/// to 64 characters (so that junk input cannot grow the counters table),
+/// and the address.
 fn login_keys(username: &str, addr: &str) -> [String; 2] {
+    let username: String = username.to_lowercase().chars().take(64).collect();
     [
-        format!("login:user:{}", username.to_lowercase()),
+        format!("login:user:{username}"),
         format!("login:addr:{addr}"),
     ]
 }

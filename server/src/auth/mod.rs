@@ -1,20 +1,21 @@
-//! Authentication: password hashing, keys and token verification, the
-//! per-request session check, login limits, and the extractors handlers use.
+//! Authentication: password hashing, keys, issuing and verifying tokens, the
+//! per-request session check (and the one path that revokes sessions), where
+//! tokens come from, and login limits.
+//!
+//! Nothing here knows about HTTP state or the account flows: `accounts`
+//! composes these pieces, and `http::extract` turns them into extractors.
 
-mod extractor;
-mod issue;
-mod keys;
-mod keystore;
+mod keyring;
 mod limits;
 mod password;
 mod sessions;
 mod sources;
+mod stored_keys;
+pub mod token;
 
-pub use extractor::{AdminUser, AuthUser, ClientAddr, PresentedToken};
-pub use issue::{hash_refresh_token, issue_token_response, new_refresh_token};
-pub use keys::Keys;
-pub use keystore::{Kek, RELOAD_EVERY, rotate as rotate_signing_key};
+pub use keyring::Keys;
 pub use limits::Limiter;
-pub use password::{PasswordHashString, PasswordHasherPool};
-pub use sessions::SessionCache;
-pub use sources::{TokenSource, TokenSources, find_token};
+pub use password::PasswordHasherPool;
+pub use sessions::{SessionCache, SessionChange};
+pub use sources::find_token;
+pub use stored_keys::{Kek, RELOAD_EVERY, rotate as rotate_signing_key};

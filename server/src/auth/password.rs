@@ -14,15 +14,7 @@ use argon2::{
 };
 use tokio::sync::oneshot;
 
-/// A stored PHC hash string. Never serialized, never printed.
-#[derive(Clone)]
-pub struct PasswordHashString(pub String);
-
-impl std::fmt::Debug for PasswordHashString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordHashString([redacted])")
-    }
-}
+use crate::{db::PasswordHashString, secrets::random_bytes};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -74,14 +66,14 @@ impl PasswordHasherPool {
                     }
                 })?;
         }
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let dummy_password =
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, random);
+        let dummy_password = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            random_bytes::<32>(),
+        );
         let mut pool = Self {
             jobs,
             threads,
-            dummy: PasswordHashString(String::new()),
+            dummy: PasswordHashString::new(String::new()),
         };
         pool.dummy = pool.run(move || hash_blocking(&dummy_password)).await??;
         Ok(pool)
@@ -139,17 +131,16 @@ fn lower_priority() {
 }
 
 fn hash_blocking(password: &str) -> anyhow::Result<PasswordHashString> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
     let hash = argon2()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
-    Ok(PasswordHashString(hash.to_string()))
+    Ok(PasswordHashString::new(hash.to_string()))
 }
 
 fn verify_blocking(password: &str, stored: &PasswordHashString) -> anyhow::Result<bool> {
-    let parsed = PasswordHash::new(&stored.0)
+    let parsed = PasswordHash::new(stored.as_str())
         .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))
         .context("verifying a password")?;
     // The parameters come from the stored string, so older hashes keep working.
@@ -166,7 +157,7 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let pool = PasswordHasherPool::new(1).await.unwrap();
         let hash = pool.hash("correct horse".into()).await.unwrap();
-        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
             pool.verify("correct horse".into(), Some(hash.clone()))
                 .await

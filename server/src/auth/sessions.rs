@@ -1,11 +1,17 @@
-//! The per-request session check, with a short-lived in-memory cache.
+//! The per-request session check, with a short-lived in-memory cache, and
+//! the one path that revokes sessions.
 //!
 //! Every request with a valid JWT must also have an active session (this is
 //! what lets the server revoke tokens). Reading the database on every request
 //! would dominate the cost of `/api/me`, so the answer is cached per session
-//! for at most [`FRESH_FOR`]. Revocations made by this process evict the
-//! user's entries at once; a revocation made elsewhere (another process, the
-//! CLI) is seen within `FRESH_FOR`.
+//! for at most [`FRESH_FOR`].
+//!
+//! Every revocation (and every change to a user that the cache holds: roles,
+//! deletion) is made through a [`SessionChange`], which evicts the user's
+//! cached sessions when its transaction commits. So a revocation made by this
+//! process is refused at once, and there is no way to revoke and forget the
+//! cache; a revocation made elsewhere (another process, the CLI) is seen
+//! within `FRESH_FOR`.
 
 use std::{
     collections::HashMap,
@@ -16,12 +22,12 @@ use std::{
 use jotpass_shared::Claims;
 
 use crate::{
-    db::{Db, SessionWithUser},
+    db::{Db, Roles, SessionWithUser, Tx},
     error::{ApiError, TokenFailure},
 };
 
 /// How long a cached session state is trusted before it is read again.
-pub const FRESH_FOR: Duration = Duration::from_millis(500);
+pub(super) const FRESH_FOR: Duration = Duration::from_millis(500);
 
 /// Beyond this many entries the cache is simply emptied; a refill costs one
 /// query per active session.
@@ -94,9 +100,18 @@ impl SessionCache {
         Ok(state)
     }
 
-    /// Forgets every cached session of `user_id`; call after revoking any of
-    /// them, changing the user, or deleting it.
-    pub fn evict_user(&self, user_id: &str) {
+    /// Starts a transaction in which sessions may be revoked; see
+    /// [`SessionChange`].
+    pub async fn change(&self, db: &Db) -> Result<SessionChange, sqlx::Error> {
+        Ok(SessionChange {
+            tx: db.begin().await?,
+            cache: self.clone(),
+            evict: Vec::new(),
+        })
+    }
+
+    /// Forgets every cached session of `user_id`.
+    fn evict_user(&self, user_id: &str) {
         self.lock()
             .retain(|_, e| e.state.session.user_id != user_id);
     }
@@ -117,6 +132,73 @@ impl SessionCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         // A panic while holding this lock leaves only a cache behind; keep going.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One transaction of an account flow, and the only way to revoke a session.
+///
+/// Writes that revoke (or change what the cache holds about a user) are
+/// methods here; the flow's other writes go through [`SessionChange::tx`].
+/// [`SessionChange::commit`] commits them together and then evicts every
+/// user they touched. Dropped without a commit, nothing is written.
+#[derive(Debug)]
+pub struct SessionChange {
+    tx: Tx,
+    cache: SessionCache,
+    evict: Vec<String>,
+}
+
+impl SessionChange {
+    /// The transaction, for the flow's writes that revoke nothing.
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Revokes one active session of `user_id`; `Ok(false)` when it is not
+    /// theirs, unknown, or already revoked.
+    pub async fn revoke_session(
+        &mut self,
+        user_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        self.evict.push(user_id.to_owned());
+        self.tx.revoke_session(user_id, id, now).await
+    }
+
+    /// Revokes every unrevoked session of the user except `keep`.
+    pub async fn revoke_user_sessions(
+        &mut self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, sqlx::Error> {
+        self.evict.push(user_id.to_owned());
+        self.tx.revoke_user_sessions(user_id, keep, now).await
+    }
+
+    /// Sets the user's roles (which the cache holds); `Ok(false)` when there
+    /// is no such user.
+    pub async fn set_roles(&mut self, user_id: &str, roles: &Roles) -> Result<bool, sqlx::Error> {
+        self.evict.push(user_id.to_owned());
+        self.tx.set_roles(user_id, roles).await
+    }
+
+    /// Deletes the user with their sessions, refresh tokens and notes.
+    pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
+        self.evict.push(user_id.to_owned());
+        self.tx.delete_user(user_id).await
+    }
+
+    /// Commits, then forgets the cached sessions of every user touched.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await?;
+        for user_id in &self.evict {
+            self.cache.evict_user(user_id);
+        }
+        Ok(())
     }
 }

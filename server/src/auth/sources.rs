@@ -1,79 +1,14 @@
-//! Where an access token may be presented (API.md, "Presenting the access
-//! token"), which places are enabled, and finding the one token of a request.
+//! Finding the one access token of a request among the places API.md allows
+//! ("Presenting the access token"); which places are enabled is a setting
+//! (`config::TokenSources`).
 
 use axum::http::{HeaderMap, Uri, header};
 use jotpass_shared::ACCESS_TOKEN_HEADER;
 
-use crate::error::ApiError;
-
-/// One place a token can be sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    /// `x-access-token: <jwt>`.
-    Header,
-    /// `Authorization: Bearer <jwt>` (RFC 6750 §2.1).
-    Bearer,
-    /// `access_token` in a form-encoded body (RFC 6750 §2.2).
-    Form,
-    /// `?access_token=<jwt>` (RFC 6750 §2.3): off by default, URLs leak.
-    Query,
-}
-
-impl TokenSource {
-    const ALL: [Self; 4] = [Self::Header, Self::Bearer, Self::Form, Self::Query];
-
-    /// The name used in `JOTPASS_TOKEN_SOURCES`.
-    pub fn setting_name(self) -> &'static str {
-        match self {
-            Self::Header => "header",
-            Self::Bearer => "bearer",
-            Self::Form => "form",
-            Self::Query => "query",
-        }
-    }
-
-    /// How error messages name the place, as it was sent.
-    pub fn as_sent(self) -> &'static str {
-        match self {
-            Self::Header => "header x-access-token",
-            Self::Bearer => "Authorization header (Bearer)",
-            Self::Form => "form field access_token",
-            Self::Query => "query parameter access_token",
-        }
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-}
-
-/// The set of enabled sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenSources(u8);
-
-impl TokenSources {
-    /// Parses `header,bearer,form,query` (any subset, any order, at least one).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let mut bits = 0;
-        for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let source = TokenSource::ALL
-                .into_iter()
-                .find(|s| s.setting_name().eq_ignore_ascii_case(name))
-                .ok_or_else(|| {
-                    format!("expected a comma-separated list of header, bearer, form, query; got {name:?}")
-                })?;
-            bits |= source.bit();
-        }
-        if bits == 0 {
-            return Err("expected at least one of header, bearer, form, query".to_owned());
-        }
-        Ok(Self(bits))
-    }
-
-    pub fn contains(self, source: TokenSource) -> bool {
-        self.0 & source.bit() != 0
-    }
-}
+use crate::{
+    config::{TokenSource, TokenSources},
+    error::ApiError,
+};
 
 /// Finds the request's one access token, if any.
 ///
@@ -158,15 +93,6 @@ mod tests {
             map.append(*name, HeaderValue::from_str(value).unwrap());
         }
         map
-    }
-
-    #[test]
-    fn sources_parse_in_any_order_and_refuse_unknown_names() {
-        let s = TokenSources::parse("query, header").unwrap();
-        assert!(s.contains(TokenSource::Query) && s.contains(TokenSource::Header));
-        assert!(!s.contains(TokenSource::Bearer));
-        assert!(TokenSources::parse("cookie").is_err());
-        assert!(TokenSources::parse(",").is_err());
     }
 
     #[test]

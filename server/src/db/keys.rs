@@ -1,51 +1,31 @@
 //! EdDSA signing keys shared by every server process.
 
-use sqlx::Row;
+use jotpass_shared::Redacted;
 
 use super::Db;
 
-/// A stored signing key; `private_key` is encrypted (see `auth::keystore`).
-#[derive(Clone)]
+/// A stored signing key; `private_key` is encrypted (see `auth::stored_keys`),
+/// and not printed even so.
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub public_key: String,
-    pub private_key: String,
+    #[sqlx(try_from = "String")]
+    pub private_key: Redacted<String>,
     pub created_at: i64,
     pub activates_at: i64,
     pub retired_at: Option<i64>,
 }
 
-impl std::fmt::Debug for SigningKeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeyRow")
-            .field("kid", &self.kid)
-            .field("activates_at", &self.activates_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Db {
     /// Every stored key (a handful), oldest first.
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>, sqlx::Error> {
-        let rows = sqlx::query(
+        sqlx::query_as(
             "SELECT kid, public_key, private_key, created_at, activates_at, retired_at
              FROM signing_keys ORDER BY created_at, kid",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SigningKeyRow {
-                    kid: r.try_get("kid")?,
-                    public_key: r.try_get("public_key")?,
-                    private_key: r.try_get("private_key")?,
-                    created_at: r.try_get("created_at")?,
-                    activates_at: r.try_get("activates_at")?,
-                    retired_at: r.try_get("retired_at")?,
-                })
-            })
-            .collect()
+        .await
     }
 
     /// Adds `key` and retires every key before it as of `key.activates_at`,
@@ -62,7 +42,7 @@ impl Db {
         )
         .bind(&key.kid)
         .bind(&key.public_key)
-        .bind(&key.private_key)
+        .bind(key.private_key.expose())
         .bind(key.created_at)
         .bind(key.activates_at)
         .execute(&mut *tx)

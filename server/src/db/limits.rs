@@ -1,19 +1,15 @@
 //! Fixed-window counters for the login and registration limits. They live in
 //! the database so that every server process counts together.
 
-use sqlx::Row;
-
 use super::Db;
 
 impl Db {
     /// The counter for `key`: `(window_start, count)`, if any.
     pub async fn limit_counter(&self, key: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
-        let row = sqlx::query("SELECT window_start, count FROM rate_limits WHERE key = $1")
+        sqlx::query_as("SELECT window_start, count FROM rate_limits WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok((r.try_get("window_start")?, r.try_get("count")?)))
-            .transpose()
+            .await
     }
 
     /// Counts one event for `key` at `now` in a window of `window` seconds
@@ -24,7 +20,7 @@ impl Db {
         window: i64,
         now: i64,
     ) -> Result<(i64, i64), sqlx::Error> {
-        let row = sqlx::query(
+        sqlx::query_as(
             "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
              ON CONFLICT (key) DO UPDATE SET
                  count = CASE WHEN rate_limits.window_start + $3 <= $2
@@ -37,7 +33,6 @@ impl Db {
         .bind(now)
         .bind(window)
         .fetch_one(&self.pool)
-        .await?;
-        Ok((row.try_get("window_start")?, row.try_get("count")?))
+        .await
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Queries go through sqlx's `Any` driver with `$n` placeholders, which both
 //! SQLite and PostgreSQL accept, so one set of queries serves both backends;
-//! only the migrations differ. Every method that answers `Ok` has committed
-//! its writes.
+//! only the migrations differ. Every method of [`Db`] that answers `Ok` has
+//! committed its writes; the methods of [`Tx`] are committed together by
+//! [`Tx::commit`] (an account flow that changes several rows uses one).
 
 mod keys;
 mod limits;
@@ -22,12 +23,26 @@ use sqlx::{
 pub use keys::SigningKeyRow;
 pub use notes::NoteRow;
 pub use sessions::{RefreshLookup, SessionRow, SessionWithUser};
-pub use users::{UserRow, UserWithSessions};
+pub use users::{PasswordHashString, Roles, UserRow, UserWithSessions};
 
 /// A handle to the database pool; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+}
+
+/// One database transaction. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Tx(sqlx::Transaction<'static, sqlx::Any>);
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.0.commit().await
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.0
+    }
 }
 
 impl Db {
@@ -74,6 +89,11 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx(self.pool.begin().await?))
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
@@ -89,14 +109,9 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if let Some(dir) = Path::new(path).parent()
-        && !dir.as_os_str().is_empty()
-        && !dir.exists()
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the database folder {}", dir.display()))?;
+    if let Some(dir) = Path::new(path).parent() {
         // The default folder also holds the generated keys: owner only.
-        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        crate::secrets::ensure_private_dir(dir)?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -105,13 +120,4 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
-}
-
-/// Roles are stored as one comma-separated column.
-fn roles_from_column(column: &str) -> Vec<String> {
-    column
-        .split(',')
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect()
 }

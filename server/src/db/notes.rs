@@ -1,27 +1,15 @@
 //! Notes. Every query is scoped to the owner, so another user's note is
 //! indistinguishable from a missing one.
 
-use sqlx::Row;
-
 use super::Db;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NoteRow {
     pub id: String,
     pub title: String,
     pub body: String,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-fn note_from_row(row: &sqlx::any::AnyRow) -> Result<NoteRow, sqlx::Error> {
-    Ok(NoteRow {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        body: row.try_get("body")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
 }
 
 const NOTE_COLUMNS: &str = "id, title, body, created_at, updated_at";
@@ -46,21 +34,19 @@ impl Db {
     /// The user's notes, newest first.
     pub async fn notes(&self, user_id: &str) -> Result<Vec<NoteRow>, sqlx::Error> {
         let sql = format!("SELECT {NOTE_COLUMNS} FROM notes WHERE user_id = $1 ORDER BY seq DESC");
-        let rows = sqlx::query(&sql)
+        sqlx::query_as(&sql)
             .bind(user_id)
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(note_from_row).collect()
+            .await
     }
 
     pub async fn note(&self, user_id: &str, id: &str) -> Result<Option<NoteRow>, sqlx::Error> {
         let sql = format!("SELECT {NOTE_COLUMNS} FROM notes WHERE user_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
+        sqlx::query_as(&sql)
             .bind(user_id)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(note_from_row).transpose()
+            .await
     }
 
     /// Replaces title and body; `Ok(None)` when the user has no such note.
@@ -76,15 +62,14 @@ impl Db {
             "UPDATE notes SET title = $1, body = $2, updated_at = $3
              WHERE user_id = $4 AND id = $5 RETURNING {NOTE_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
+        sqlx::query_as(&sql)
             .bind(title)
             .bind(body)
             .bind(now)
             .bind(user_id)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(note_from_row).transpose()
+            .await
     }
 
     /// `Ok(false)` when the user has no such note.

@@ -1,38 +1,84 @@
 //! Users.
 
-use sqlx::Row;
+use jotpass_shared::Redacted;
 
-use super::{Db, roles_from_column};
-use crate::auth::PasswordHashString;
+use super::{Db, Tx};
 
 /// A stored user, with the password hash (never serialized).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
     pub username: String,
+    #[sqlx(try_from = "String")]
     pub password_hash: PasswordHashString,
-    pub roles: Vec<String>,
+    #[sqlx(try_from = "String")]
+    pub roles: Roles,
     pub created_at: i64,
 }
 
 /// A user and how many of their sessions are active.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserWithSessions {
+    #[sqlx(flatten)]
     pub user: UserRow,
     pub active_sessions: i64,
 }
 
-const USER_COLUMNS: &str = "id, username, password_hash, roles, created_at";
+/// The `password_hash` column: a PHC string. Never serialized, never printed.
+#[derive(Clone, Debug)]
+pub struct PasswordHashString(Redacted<String>);
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
-    Ok(UserRow {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password_hash: PasswordHashString(row.try_get("password_hash")?),
-        roles: roles_from_column(&row.try_get::<String, _>("roles")?),
-        created_at: row.try_get("created_at")?,
-    })
+impl PasswordHashString {
+    pub fn new(phc: String) -> Self {
+        Self(Redacted::new(phc))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.expose()
+    }
 }
+
+impl From<String> for PasswordHashString {
+    fn from(phc: String) -> Self {
+        Self::new(phc)
+    }
+}
+
+/// The `roles` column: role names, stored comma-separated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Roles(Vec<String>);
+
+impl Roles {
+    pub fn new(roles: Vec<String>) -> Self {
+        Self(roles)
+    }
+
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.iter().any(|r| r == role)
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.0.clone()
+    }
+
+    fn to_column(&self) -> String {
+        self.0.join(",")
+    }
+}
+
+impl From<String> for Roles {
+    fn from(column: String) -> Self {
+        Self(
+            column
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, password_hash, roles, created_at";
 
 impl Db {
     /// Inserts a user; `Ok(false)` when the username is taken.
@@ -44,8 +90,8 @@ impl Db {
         )
         .bind(&user.id)
         .bind(&user.username)
-        .bind(&user.password_hash.0)
-        .bind(user.roles.join(","))
+        .bind(user.password_hash.as_str())
+        .bind(user.roles.to_column())
         .bind(user.created_at)
         .execute(&self.pool)
         .await?;
@@ -55,20 +101,18 @@ impl Db {
     /// The user called `username` (already lower-cased).
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
-        let row = sqlx::query(&sql)
+        sqlx::query_as(&sql)
             .bind(username)
             .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+            .await
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql)
+        sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+            .await
     }
 
     /// Every user, oldest first, with their active-session counts at `now`.
@@ -83,77 +127,55 @@ impl Db {
                     AS active_sessions
              FROM users ORDER BY seq"
         );
-        let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(UserWithSessions {
-                    user: user_from_row(row)?,
-                    active_sessions: row.try_get("active_sessions")?,
-                })
-            })
-            .collect()
+        sqlx::query_as(&sql).bind(now).fetch_all(&self.pool).await
     }
+}
 
+impl Tx {
     pub async fn set_password_hash(
-        &self,
+        &mut self,
         user_id: &str,
         hash: &PasswordHashString,
     ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&hash.0)
+            .bind(hash.as_str())
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
 
-    /// Sets the user's roles and revokes all their sessions, in one transaction.
-    /// `Ok(false)` when there is no such user.
-    pub async fn set_roles(
-        &self,
-        user_id: &str,
-        roles: &[String],
-        now: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+    /// Sets the user's roles; `Ok(false)` when there is no such user.
+    pub async fn set_roles(&mut self, user_id: &str, roles: &Roles) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
-            .bind(roles.join(","))
+            .bind(roles.to_column())
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?
             .rows_affected();
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
         Ok(updated == 1)
     }
 
     /// Deletes the user; their sessions, refresh tokens and notes go with them.
-    pub async fn delete_user(&self, user_id: &str) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+    pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
         // Explicit deletes, child tables first, so the result never depends on
         // whether a backend enforces ON DELETE CASCADE.
         sqlx::query(
             "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
         )
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         for table in ["sessions", "notes"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        tx.commit().await
+        Ok(())
     }
 }

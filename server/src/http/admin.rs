@@ -7,8 +7,8 @@ use axum::{
     routing::{delete, get},
 };
 
-use super::users::user_view;
-use crate::{auth::AdminUser, error::ApiError, state::AppState};
+use super::{extract::AdminUser, views::user_view};
+use crate::{error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -32,7 +32,7 @@ async fn list_users(
             .into_iter()
             .map(|u| jotpass_shared::AdminUser {
                 user: user_view(&u.user),
-                active_sessions: u.active_sessions.max(0) as u64,
+                active_sessions: u64::try_from(u.active_sessions).unwrap_or(0),
             })
             .collect(),
     ))
@@ -44,14 +44,6 @@ async fn delete_user_sessions(
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.db.user_by_id(&id).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    state
-        .db
-        .revoke_user_sessions(&id, None, state.clock.now())
-        .await?;
-    state.sessions.evict_user(&id);
-    tracing::info!(admin_id = %admin.user_id(), user_id = %id, "sessions revoked by an admin");
+    state.accounts.force_log_out(admin.user_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

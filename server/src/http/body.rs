@@ -53,7 +53,7 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
 }
 
 /// Whether the request carries a form-encoded body.
-pub fn is_form(headers: &HeaderMap) -> bool {
+pub(super) fn is_form(headers: &HeaderMap) -> bool {
     body_kind(headers) == BodyKind::Form
 }
 
@@ -87,7 +87,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrForm<T> {
 }
 
 /// JSON text to `T`: syntax errors are `400`, shape errors `422`.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::InvalidRequest("The request body is not valid JSON.".into()))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -158,7 +158,7 @@ mod tests {
     fn form_bodies_parse_and_name_missing_fields() {
         let c: CredentialsRequest = parse_form(b"username=al%20ice&password=p%26w").unwrap();
         assert_eq!(
-            (c.username.as_str(), c.password.as_str()),
+            (c.username.as_str(), c.password.expose().as_str()),
             ("al ice", "p&w")
         );
         let e = parse_form::<CredentialsRequest>(b"username=alice").unwrap_err();

@@ -10,7 +10,7 @@ use axum::{
 use jotpass_shared::Claims;
 use serde_json::{Value, json};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{auth::token, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -38,19 +38,17 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         iss: state.keys.issuer().to_owned(),
         sub: "healthz".into(),
         aud: state.keys.audience().to_owned(),
-        iat: now as u64,
-        nbf: now as u64,
-        exp: (now + 60) as u64,
+        iat: token::unix(now),
+        nbf: token::unix(now),
+        exp: token::unix(now + 60),
         jti: "healthz".into(),
         sid: "healthz".into(),
         roles: Vec::new(),
         name: "healthz".into(),
     };
-    let token = state
-        .keys
-        .issue(&probe)
+    let signed = token::issue(&state.keys, &probe)
         .map_err(|e| ApiError::Unavailable(format!("signing: {e:#}")))?;
-    match state.keys.verify(&token, now) {
+    match token::verify(&state.keys, &signed, now) {
         Ok(claims) if claims == probe => Ok(Json(json!({ "status": "ok" }))),
         other => Err(ApiError::Unavailable(format!(
             "self-test failed: {other:?}"

@@ -1,9 +1,15 @@
-//! The HTTP surface: each API resource module owns its routes; this module
-//! merges them with the pages and adds the layers that hold for everything.
+//! The HTTP surface: each API resource module (`users`, `auth`, `me`,
+//! `sessions`, `notes`, `admin`, `meta`) owns its routes and imports no other
+//! resource module; what they share is in `extract` (the extractors),
+//! `views` (rows as the API shows them) and `body` (our body extractors).
+//! This module merges the routes with the pages (`site`) and adds the layers
+//! that hold for everything (`headers`, `middleware`).
 
 mod admin;
 mod auth;
 mod body;
+pub mod extract;
+mod headers;
 mod me;
 mod meta;
 mod middleware;
@@ -11,6 +17,7 @@ mod notes;
 mod sessions;
 mod site;
 mod users;
+mod views;
 
 use axum::{Router, http::HeaderValue, middleware::from_fn, middleware::from_fn_with_state};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -38,10 +45,7 @@ pub fn router(state: AppState) -> Router {
             middleware::body_and_token,
         ))
         .layer(cors(&state))
-        .layer(from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
-        ))
+        .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(from_fn(middleware::log_request))
         .with_state(state)
 }

@@ -8,8 +8,8 @@ use axum::{
 };
 use jotpass_shared::{Note, NoteBody, NoteRequest, NoteTitle};
 
-use super::body::AppJson;
-use crate::{auth::AuthUser, clock::rfc3339, db::NoteRow, error::ApiError, state::AppState};
+use super::{body::AppJson, extract::AuthUser, views::note_view};
+use crate::{db::NoteRow, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -26,16 +26,6 @@ fn parse_note(req: NoteRequest) -> Result<(NoteTitle, NoteBody), ApiError> {
     let body =
         NoteBody::parse(req.body).map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
     Ok((title, body))
-}
-
-fn note_view(note: NoteRow) -> Note {
-    Note {
-        id: note.id,
-        title: note.title,
-        body: note.body,
-        created_at: rfc3339(note.created_at),
-        updated_at: rfc3339(note.updated_at),
-    }
 }
 
 async fn list_notes(

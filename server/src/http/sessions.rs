@@ -8,7 +8,8 @@ use axum::{
 };
 use jotpass_shared::Session;
 
-use crate::{auth::AuthUser, clock::rfc3339, error::ApiError, state::AppState};
+use super::{extract::AuthUser, views::session_view};
+use crate::{error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -27,18 +28,10 @@ async fn list_sessions(
         .db
         .active_sessions(user.user_id(), state.clock.now())
         .await?;
-    let sessions = rows
-        .into_iter()
-        .map(|s| Session {
-            current: s.id == user.session_id(),
-            id: s.id,
-            created_at: rfc3339(s.created_at),
-            last_used_at: rfc3339(s.last_used_at),
-            expires: s.expires_at as u64,
-            user_agent: s.user_agent,
-        })
-        .collect();
-    Ok(Json(sessions))
+    let current = user.session_id();
+    Ok(Json(
+        rows.into_iter().map(|s| session_view(s, current)).collect(),
+    ))
 }
 
 /// Revokes one of the caller's active sessions (the current one: a logout).
@@ -47,14 +40,7 @@ async fn delete_session(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !state
-        .db
-        .revoke_session(user.user_id(), &id, state.clock.now())
-        .await?
-    {
-        return Err(ApiError::NotFound);
-    }
-    state.sessions.evict_user(user.user_id());
+    state.accounts.revoke_session(user.user_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -64,9 +50,8 @@ async fn delete_other_sessions(
     user: AuthUser,
 ) -> Result<StatusCode, ApiError> {
     state
-        .db
-        .revoke_user_sessions(user.user_id(), Some(user.session_id()), state.clock.now())
+        .accounts
+        .revoke_other_sessions(user.user_id(), user.session_id())
         .await?;
-    state.sessions.evict_user(user.user_id());
     Ok(StatusCode::NO_CONTENT)
 }

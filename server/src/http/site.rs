@@ -11,11 +11,11 @@ use jotpass_client::{App, shell};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
 
-use super::middleware::content_security_policy;
+use super::headers::content_security_policy;
 use crate::{error::ApiError, state::AppState};
 
 /// Adds the app's routes and the fallback to `routes`.
-pub fn with_pages(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+pub(super) fn with_pages(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     let paths = generate_route_list(App);
     let leptos = state.leptos.clone();
     routes

@@ -18,10 +18,8 @@ fn jotpass(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
 #[tokio::test]
 async fn a_plain_user_gets_403_insufficient_scope() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let response = app
-        .call_authed(Method::GET, "/api/admin/users", &tokens.token)
-        .await;
+    let user = app.new_user().await;
+    let response = app.admin_users(user.token()).await;
     let challenge = assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
     assert_eq!(
         challenge.as_deref(),
@@ -53,16 +51,16 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
 
     let admin = app.login("root_admin", PASSWORD).await;
     assert_eq!(admin.user.roles, ["admin"]);
+    let admin_token = admin.token.expose();
     assert_eq!(
-        jwt_part(&admin.token, 1)["roles"],
+        jwt_part(admin_token, 1)["roles"],
         serde_json::json!(["admin"])
     );
-    let (name, victim) = app.new_user().await;
-    app.login(&name, PASSWORD).await;
+    let victim = app.new_user().await;
+    let name = victim.name.clone();
+    app.login_again(&victim).await;
 
-    let response = app
-        .call_authed(Method::GET, "/api/admin/users", &admin.token)
-        .await;
+    let response = app.admin_users(admin_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let users: Vec<Value> = response.json().await.unwrap();
     let row = users
@@ -72,41 +70,30 @@ async fn an_admin_made_by_the_cli_lists_users_and_forces_logouts() {
     assert_eq!(row["active_sessions"], 2);
     assert!(row.get("password_hash").is_none());
 
-    let path = format!("/api/admin/users/{}/sessions", victim.user.id);
-    let response = app.call_authed(Method::DELETE, &path, &admin.token).await;
+    let response = app.force_logout(admin_token, victim.id()).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_error(
-        app.me(&victim.token).await,
+        app.me(victim.token()).await,
         StatusCode::UNAUTHORIZED,
         "token_revoked",
     )
     .await;
-    let users: Vec<Value> = app
-        .call_authed(Method::GET, "/api/admin/users", &admin.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let users: Vec<Value> = app.admin_users(admin_token).await.json().await.unwrap();
     let row = users
         .iter()
         .find(|u| u["username"] == name.as_str())
         .unwrap();
     assert_eq!(row["active_sessions"], 0);
 
-    let response = app
-        .call_authed(
-            Method::DELETE,
-            "/api/admin/users/no-such-user/sessions",
-            &admin.token,
-        )
-        .await;
+    let response = app.force_logout(admin_token, "no-such-user").await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 #[tokio::test]
 async fn a_role_change_revokes_the_users_sessions_and_takes_effect() {
     let app = spawn_app().await;
-    let (name, before) = app.new_user().await;
+    let before = app.new_user().await;
+    let name = before.name.clone();
     let out = jotpass(&app, &["user", "role", &name, "admin"], "");
     assert!(
         out.status.success(),
@@ -116,7 +103,7 @@ async fn a_role_change_revokes_the_users_sessions_and_takes_effect() {
     // Revocation by another process reaches this server within a second.
     let mut revoked = false;
     for _ in 0..30 {
-        if app.me(&before.token).await.status() == StatusCode::UNAUTHORIZED {
+        if app.me(before.token()).await.status() == StatusCode::UNAUTHORIZED {
             revoked = true;
             break;
         }
@@ -124,24 +111,20 @@ async fn a_role_change_revokes_the_users_sessions_and_takes_effect() {
     }
     assert!(revoked, "the role change revoked the session");
     assert_error(
-        app.me(&before.token).await,
+        app.me(before.token()).await,
         StatusCode::UNAUTHORIZED,
         "token_revoked",
     )
     .await;
 
-    let admin = app.login(&name, PASSWORD).await;
-    let response = app
-        .call_authed(Method::GET, "/api/admin/users", &admin.token)
-        .await;
+    let admin = app.login_again(&before).await;
+    let response = app.admin_users(admin.token()).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let out = jotpass(&app, &["user", "role", &name, "none"], "");
     assert!(out.status.success());
-    let again = app.login(&name, PASSWORD).await;
-    let response = app
-        .call_authed(Method::GET, "/api/admin/users", &again.token)
-        .await;
+    let again = app.login_again(&before).await;
+    let response = app.admin_users(again.token()).await;
     assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
 }
 
@@ -158,4 +141,24 @@ async fn the_cli_refuses_bad_input_with_a_clear_error() {
     let out = jotpass(&app, &["frobnicate"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+}
+
+#[tokio::test]
+async fn the_cli_explains_itself_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["--help"][..], "user"),
+        (&["user", "add", "--help"][..], "--admin"),
+        (&["user", "role", "--help"][..], "none"),
+        (&["--version"][..], env!("CARGO_PKG_VERSION")),
+    ] {
+        // An empty stdin: `user add --help` must not take --help for a name
+        // and wait for a password.
+        let out = run_cli(dir.path(), &[], args, "");
+        assert!(out.status.success(), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(expected), "{args:?}: {stdout}");
+    }
+    // Nothing was created: help needs no database.
+    assert!(!dir.path().join("data").exists());
 }

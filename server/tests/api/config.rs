@@ -86,7 +86,7 @@ async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
     let (mut again, url) = start_process(dir.path(), &[]);
     let me = client
         .get(format!("{url}/api/me"))
-        .header("x-access-token", &tokens.token)
+        .header("x-access-token", tokens.token.expose())
         .send()
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_is_ok_and_jwks_is_404_under_hs256() {
@@ -106,44 +106,45 @@ async fn a_body_over_64_kib_is_413_before_authentication() {
 #[tokio::test]
 async fn a_route_that_takes_a_body_answers_415_to_other_types() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let response = app
-        .authed(Method::POST, "/api/notes", &tokens.token)
-        .header("content-type", "text/plain")
-        .body(r#"{"title":"t"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_error(
-        response,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
-    let response = app
-        .authed(Method::POST, "/api/notes", &tokens.token)
-        .body(r#"{"title":"t"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_error(
-        response,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
-    let response = app
-        .request(Method::POST, "/api/users")
-        .form(&[("username", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_error(
-        response,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
+    let user = app.new_user().await;
+    // (path, Content-Type or none, body, with the access token)
+    let cases = [
+        ("/api/notes", Some("text/plain"), r#"{"title":"t"}"#, true),
+        ("/api/notes", None, r#"{"title":"t"}"#, true),
+        // Registration takes JSON only, not a form.
+        (
+            "/api/users",
+            Some("application/x-www-form-urlencoded"),
+            "username=x",
+            false,
+        ),
+        // Login and refresh take JSON or a form, nothing else.
+        (
+            "/api/auth/token",
+            Some("text/plain"),
+            "username=a&password=b",
+            false,
+        ),
+        ("/api/auth/token", None, "", false),
+        ("/api/auth/refresh", Some("text/plain"), "x", false),
+    ];
+    for (path, content_type, body, authed) in cases {
+        let mut request = if authed {
+            app.authed(Method::POST, path, user.token())
+        } else {
+            app.request(Method::POST, path)
+        };
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.body(body).send().await.unwrap();
+        assert_error(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -201,21 +202,24 @@ async fn pages_carry_a_csp_whose_nonce_matches_the_inline_scripts() {
     }
 }
 
-#[tokio::test]
-async fn cors_is_same_origin_unless_origins_are_listed() {
-    let app = spawn_app().await;
+/// The `Access-Control-Allow-Origin` answered to a `GET /healthz` from `origin`.
+async fn allowed_origin(app: &TestApp, origin: &str) -> Option<String> {
     let response = app
         .request(Method::GET, "/healthz")
-        .header("origin", "https://evil.example")
+        .header("origin", origin)
         .send()
         .await
         .unwrap();
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn cors_is_same_origin_unless_origins_are_listed() {
+    let app = spawn_app().await;
+    assert_eq!(allowed_origin(&app, "https://evil.example").await, None);
 
     let app = spawn_app_with(&[("JOTPASS_CORS_ORIGINS", "https://app.example")]).await;
     let response = app
@@ -230,18 +234,7 @@ async fn cors_is_same_origin_unless_origins_are_listed() {
         response.headers()["access-control-allow-origin"],
         "https://app.example"
     );
-    let response = app
-        .request(Method::GET, "/healthz")
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert_eq!(allowed_origin(&app, "https://evil.example").await, None);
 }
 
 #[tokio::test]

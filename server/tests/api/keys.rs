@@ -2,7 +2,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, fetch_jwks, jwt_part, run_cli, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, TestApp, eventually, fetch_jwks, jwt_part, run_cli, spawn_app_with,
+};
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
     let jwks = fetch_jwks(&app.client, &app.base).await;
@@ -14,26 +16,12 @@ async fn jwks_kids(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-/// Polls `check` every 100 ms for up to `secs` seconds.
-async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..secs * 10 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn a_rotated_key_is_published_first_and_old_tokens_keep_verifying() {
     let app = spawn_app_with(&[("JOTPASS_JWT_ALG", "EdDSA"), ("JOTPASS_ACCESS_TTL", "60s")]).await;
-    let (name, before) = app.new_user().await;
-    let old_kid = jwt_part(&before.token, 0)["kid"]
+    let before = app.new_user().await;
+    let name = before.name.clone();
+    let old_kid = jwt_part(before.token(), 0)["kid"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -59,18 +47,21 @@ async fn a_rotated_key_is_published_first_and_old_tokens_keep_verifying() {
         .into_iter()
         .find(|k| *k != old_kid)
         .unwrap();
-    let still_old = app.login(&name, crate::helpers::PASSWORD).await;
-    assert_eq!(jwt_part(&still_old.token, 0)["kid"], old_kid.as_str());
+    let still_old = app.login(&name, PASSWORD).await;
+    assert_eq!(
+        jwt_part(still_old.token.expose(), 0)["kid"],
+        old_kid.as_str()
+    );
 
     // Once active, new tokens carry the new kid; the old token still works.
     app.clock.advance(11);
     let signed_new = eventually(3, || async {
-        let t = app.login(&name, crate::helpers::PASSWORD).await;
-        jwt_part(&t.token, 0)["kid"] == new_kid.as_str()
+        let t = app.login(&name, PASSWORD).await;
+        jwt_part(t.token.expose(), 0)["kid"] == new_kid.as_str()
     })
     .await;
     assert!(signed_new, "new tokens are signed with the new key");
-    assert_eq!(app.me(&before.token).await.status(), StatusCode::OK);
+    assert_eq!(app.me(before.token()).await.status(), StatusCode::OK);
 
     // After every token of the old key has expired, it leaves the set.
     app.clock.advance(60 + 10);

@@ -116,7 +116,7 @@ async fn a_logout_through_one_process_is_refused_by_the_others_within_a_second()
     let tokens: TokenResponse = c.login(0, &name, PASSWORD).await.json().await.unwrap();
     for node in 0..3 {
         assert_eq!(
-            c.me(node, &tokens.token).await,
+            c.me(node, tokens.token.expose()).await,
             StatusCode::OK,
             "node {node}"
         );
@@ -124,7 +124,7 @@ async fn a_logout_through_one_process_is_refused_by_the_others_within_a_second()
     let logout = c
         .client
         .post(format!("{}/api/auth/logout", c.urls[2]))
-        .header("x-access-token", &tokens.token)
+        .header("x-access-token", tokens.token.expose())
         .send()
         .await
         .unwrap();
@@ -132,7 +132,7 @@ async fn a_logout_through_one_process_is_refused_by_the_others_within_a_second()
     let logged_out = Instant::now();
     for node in [0, 1] {
         loop {
-            let status = c.me(node, &tokens.token).await;
+            let status = c.me(node, tokens.token.expose()).await;
             if status == StatusCode::UNAUTHORIZED {
                 break;
             }
@@ -154,8 +154,8 @@ async fn two_processes_racing_one_refresh_token_have_exactly_one_winner() {
     for _ in 0..5 {
         let tokens: TokenResponse = c.login(0, &name, PASSWORD).await.json().await.unwrap();
         let (a, b) = tokio::join!(
-            c.refresh(0, &tokens.refresh_token),
-            c.refresh(1, &tokens.refresh_token)
+            c.refresh(0, tokens.refresh_token.expose()),
+            c.refresh(1, tokens.refresh_token.expose())
         );
         let mut statuses = [a.status(), b.status()];
         statuses.sort();
@@ -164,7 +164,7 @@ async fn two_processes_racing_one_refresh_token_have_exactly_one_winner() {
         let body: Value = loser.json().await.unwrap();
         assert_eq!(body["error"], "invalid_token", "the grace answer");
         assert_eq!(
-            c.me(2, &tokens.token).await,
+            c.me(2, tokens.token.expose()).await,
             StatusCode::OK,
             "the session lives"
         );
@@ -199,7 +199,7 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
     let name = unique_name("rotate");
     c.register(0, &name).await;
     let before: TokenResponse = c.login(0, &name, PASSWORD).await.json().await.unwrap();
-    let old_kid = jwt_part(&before.token, 0)["kid"]
+    let old_kid = jwt_part(before.token.expose(), 0)["kid"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -238,7 +238,7 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
     let deadline = Instant::now() + Duration::from_secs(20);
     let after = loop {
         let t: TokenResponse = c.login(2, &name, PASSWORD).await.json().await.unwrap();
-        if jwt_part(&t.token, 0)["kid"] != old_kid.as_str() {
+        if jwt_part(t.token.expose(), 0)["kid"] != old_kid.as_str() {
             break t;
         }
         assert!(
@@ -250,18 +250,18 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
 
     for node in 0..3 {
         assert_eq!(
-            c.me(node, &before.token).await,
+            c.me(node, before.token.expose()).await,
             StatusCode::OK,
             "old token on node {node}"
         );
         assert_eq!(
-            c.me(node, &after.token).await,
+            c.me(node, after.token.expose()).await,
             StatusCode::OK,
             "new token on node {node}"
         );
     }
     let jwks_url = format!("{}/.well-known/jwks.json", c.urls[1]);
-    for token in [&before.token, &after.token] {
+    for token in [before.token.expose(), after.token.expose()] {
         let out = verify_with_jwks(&jwks_url, token);
         assert!(
             out.status.success(),
@@ -272,7 +272,7 @@ async fn after_a_key_rotation_every_process_and_the_example_verifier_accept_old_
         assert_eq!(claims["name"], name.as_str());
     }
     // And the verifier refuses a token it cannot check.
-    let out = verify_with_jwks(&jwks_url, &format!("{}x", after.token));
+    let out = verify_with_jwks(&jwks_url, &format!("{}x", after.token.expose()));
     assert!(!out.status.success());
 }
 

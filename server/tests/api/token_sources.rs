@@ -8,8 +8,8 @@ use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn header_bearer_and_form_work_by_default() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let t = tokens.token.as_str();
+    let user = app.new_user().await;
+    let t = user.token();
 
     assert_eq!(app.me(t).await.status(), StatusCode::OK);
     let response = app
@@ -45,12 +45,12 @@ async fn header_bearer_and_form_work_by_default() {
 #[tokio::test]
 async fn a_query_token_is_refused_by_default_naming_the_source_on_every_route() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
+    let user = app.new_user().await;
     for path in ["/api/me", "/healthz", "/api/nope"] {
         let response = app
             .call(
                 Method::GET,
-                &format!("{path}?access_token={}", tokens.token),
+                &format!("{path}?access_token={}", user.token()),
             )
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
@@ -62,18 +62,18 @@ async fn a_query_token_is_refused_by_default_naming_the_source_on_every_route() 
                 .unwrap()
                 .contains("query parameter access_token")
         );
-        assert!(!body.to_string().contains(&tokens.token));
+        assert!(!body.to_string().contains(user.token()));
     }
 }
 
 #[tokio::test]
 async fn the_query_source_works_when_enabled() {
     let app = spawn_app_with(&[("JOTPASS_TOKEN_SOURCES", "header,bearer,form,query")]).await;
-    let (_, tokens) = app.new_user().await;
+    let user = app.new_user().await;
     let response = app
         .call(
             Method::GET,
-            &format!("/api/me?access_token={}", tokens.token),
+            &format!("/api/me?access_token={}", user.token()),
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -82,8 +82,8 @@ async fn the_query_source_works_when_enabled() {
 #[tokio::test]
 async fn each_disabled_source_is_400() {
     let app = spawn_app_with(&[("JOTPASS_TOKEN_SOURCES", "query")]).await;
-    let (_, tokens) = app.new_user().await;
-    let t = tokens.token.as_str();
+    let user = app.new_user().await;
+    let t = user.token();
     let header = app.me(t).await;
     assert_error(header, StatusCode::BAD_REQUEST, "invalid_request").await;
     let bearer = app
@@ -109,8 +109,8 @@ async fn each_disabled_source_is_400() {
 #[tokio::test]
 async fn two_tokens_in_one_request_are_400_even_when_equal() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let t = tokens.token.as_str();
+    let user = app.new_user().await;
+    let t = user.token();
     let response = app
         .authed(Method::GET, "/api/me", t)
         .bearer_auth(t)

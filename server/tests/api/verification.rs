@@ -28,9 +28,9 @@ async fn no_token_is_missing_token_with_a_bare_challenge() {
 #[tokio::test]
 async fn every_kind_of_bad_token_is_invalid_token() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let header = jwt_part(&tokens.token, 0);
-    let claims = jwt_part(&tokens.token, 1);
+    let user = app.new_user().await;
+    let header = jwt_part(user.token(), 0);
+    let claims = jwt_part(user.token(), 1);
     // The forging helper makes tokens the server accepts; each case breaks one thing.
     assert_eq!(
         app.me(&forge(&header, &claims)).await.status(),
@@ -51,7 +51,7 @@ async fn every_kind_of_bad_token_is_invalid_token() {
     let with_header = |h: Value| forge(&h, &claims);
     let kid = header["kid"].clone();
 
-    let mut bad_signature = tokens.token.clone();
+    let mut bad_signature = user.token().to_owned();
     bad_signature.push('A');
     let cases: Vec<(String, &str)> = vec![
         ("not a jwt".into(), "malformed"),
@@ -114,7 +114,7 @@ async fn every_kind_of_bad_token_is_invalid_token() {
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             json!({"alg":"none","typ":"JWT"}).to_string()
         ),
-        tokens.token.split('.').nth(1).unwrap()
+        user.token().split('.').nth(1).unwrap()
     );
     assert_invalid(&app, &unsigned, "unsigned").await;
 }
@@ -134,12 +134,12 @@ async fn an_expired_token_is_token_expired_with_its_description() {
     let app = spawn_app_with(&[("JOTPASS_ACCESS_TTL", "90s")]).await;
     // The test stands on exact second boundaries.
     app.clock.freeze();
-    let (_, tokens) = app.new_user().await;
+    let user = app.new_user().await;
     app.clock.advance(89);
-    assert_eq!(app.me(&tokens.token).await.status(), StatusCode::OK);
+    assert_eq!(app.me(user.token()).await.status(), StatusCode::OK);
     app.clock.advance(1); // exp == now
     let challenge = assert_error(
-        app.me(&tokens.token).await,
+        app.me(user.token()).await,
         StatusCode::UNAUTHORIZED,
         "token_expired",
     )
@@ -157,20 +157,20 @@ async fn leeway_extends_expiry_and_tolerates_early_nbf() {
     let app = spawn_app_with(&[("JOTPASS_ACCESS_TTL", "90s"), ("JOTPASS_LEEWAY", "30s")]).await;
     // The test stands on exact second boundaries.
     app.clock.freeze();
-    let (_, tokens) = app.new_user().await;
+    let user = app.new_user().await;
     app.clock.advance(119);
-    assert_eq!(app.me(&tokens.token).await.status(), StatusCode::OK);
+    assert_eq!(app.me(user.token()).await.status(), StatusCode::OK);
     app.clock.advance(1);
     assert_error(
-        app.me(&tokens.token).await,
+        app.me(user.token()).await,
         StatusCode::UNAUTHORIZED,
         "token_expired",
     )
     .await;
 
-    let (_, fresh) = app.new_user().await;
-    let header = jwt_part(&fresh.token, 0);
-    let mut claims = jwt_part(&fresh.token, 1);
+    let fresh = app.new_user().await;
+    let header = jwt_part(fresh.token(), 0);
+    let mut claims = jwt_part(fresh.token(), 1);
     let iat = claims["iat"].as_i64().unwrap();
     claims["nbf"] = json!(iat + 20);
     claims["iat"] = json!(iat + 20);
@@ -185,13 +185,11 @@ async fn leeway_extends_expiry_and_tolerates_early_nbf() {
 #[tokio::test]
 async fn a_revoked_session_is_token_revoked_with_its_description() {
     let app = spawn_app().await;
-    let (_, tokens) = app.new_user().await;
-    let response = app
-        .call_authed(Method::POST, "/api/auth/logout", &tokens.token)
-        .await;
+    let user = app.new_user().await;
+    let response = app.logout(user.token()).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let challenge = assert_error(
-        app.me(&tokens.token).await,
+        app.me(user.token()).await,
         StatusCode::UNAUTHORIZED,
         "token_revoked",
     )
@@ -207,17 +205,11 @@ async fn a_revoked_session_is_token_revoked_with_its_description() {
 #[tokio::test]
 async fn a_token_of_a_deleted_user_is_invalid_token() {
     let app = spawn_app().await;
-    let (_, first) = app.new_user().await;
-    let user = first.user.username.clone();
-    let second = app.login(&user, PASSWORD).await;
-    let response = app
-        .authed(Method::DELETE, "/api/me", &first.token)
-        .json(&json!({ "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let first = app.new_user().await;
+    let second = app.login_again(&first).await;
+    let response = app.delete_account(first.token(), PASSWORD).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_invalid(&app, &second.token, "deleted user").await;
+    assert_invalid(&app, second.token(), "deleted user").await;
 }
 
 #[tokio::test]
@@ -228,16 +220,16 @@ async fn a_token_from_another_server_key_is_invalid() {
         "a-completely-different-secret-of-32+bytes",
     )])
     .await;
-    let (_, tokens) = other.new_user().await;
-    assert_invalid(&app, &tokens.token, "foreign key").await;
+    let stranger = other.new_user().await;
+    assert_invalid(&app, stranger.token(), "foreign key").await;
 }
 
 #[tokio::test]
 async fn eddsa_tokens_verify_and_the_jwks_publishes_the_key() {
     let app = spawn_app_with(&[("JOTPASS_JWT_ALG", "EdDSA")]).await;
-    let (_, tokens) = app.new_user().await;
-    assert_eq!(app.me(&tokens.token).await.status(), StatusCode::OK);
-    let header = jwt_part(&tokens.token, 0);
+    let user = app.new_user().await;
+    assert_eq!(app.me(user.token()).await.status(), StatusCode::OK);
+    let header = jwt_part(user.token(), 0);
     assert_eq!(header["alg"], "EdDSA");
 
     let response = app.call(Method::GET, "/.well-known/jwks.json").await;
@@ -255,13 +247,13 @@ async fn eddsa_tokens_verify_and_the_jwks_publishes_the_key() {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
     validation.set_audience(&["jotpass-api"]);
     validation.set_issuer(&["jotpass"]);
-    let data = jsonwebtoken::decode::<Value>(&tokens.token, &decoding, &validation).unwrap();
-    assert_eq!(data.claims["sub"], json!(tokens.user.id));
+    let data = jsonwebtoken::decode::<Value>(user.token(), &decoding, &validation).unwrap();
+    assert_eq!(data.claims["sub"], json!(user.id()));
 
     // An HS256 token (signed with a secret) is refused by an EdDSA server.
     let hs = spawn_app().await;
-    let (_, hs_tokens) = hs.new_user().await;
-    assert_invalid(&app, &hs_tokens.token, "HS256 token on an EdDSA server").await;
+    let hs_user = hs.new_user().await;
+    assert_invalid(&app, hs_user.token(), "HS256 token on an EdDSA server").await;
 }
 
 #[tokio::test]
@@ -287,6 +279,6 @@ async fn the_eddsa_key_is_kept_and_reused_across_restarts() {
         crate::helpers::fetch_jwks(&second.client, &second.base).await,
         before
     );
-    let (_, tokens) = first.new_user().await;
-    assert_eq!(second.me(&tokens.token).await.status(), StatusCode::OK);
+    let user = first.new_user().await;
+    assert_eq!(second.me(user.token()).await.status(), StatusCode::OK);
 }

@@ -1,4 +1,5 @@
-//! Where EdDSA keys are kept, and rotating them.
+//! Where EdDSA keys are kept (the database, the private half encrypted),
+//! their Ed25519 encoding, and rotating them.
 //!
 //! Keys live in the database so that every server process signs with the
 //! same key and publishes the same JWK Set. The private half (the Ed25519
@@ -21,28 +22,25 @@ use chacha20poly1305::{
     KeyInit, XChaCha20Poly1305, XNonce,
     aead::{Aead, Payload},
 };
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jotpass_shared::Redacted;
 use sha2::{Digest, Sha256};
 
-use super::keys::{ed25519_public, load_or_create_secret_file};
 use crate::{
     config::Config,
     db::{Db, SigningKeyRow},
+    secrets::{load_or_create_secret_file, random_bytes},
 };
 
 /// How long a new key is published before it signs.
-pub const PUBLISH_AHEAD_SECS: i64 = 10;
+pub(super) const PUBLISH_AHEAD_SECS: i64 = 10;
 
 /// How often each process reads the keys again.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// The key-encryption key. Never printed.
-pub struct Kek([u8; 32]);
-
-impl std::fmt::Debug for Kek {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Kek([redacted])")
-    }
-}
+#[derive(Debug)]
+pub struct Kek(Redacted<[u8; 32]>);
 
 impl Kek {
     /// `JOTPASS_KEY_ENCRYPTION_KEY` (hashed to 32 bytes), else the data file.
@@ -55,14 +53,18 @@ impl Kek {
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self(Redacted::new(bytes))
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.0.expose().into())
     }
 
     /// Encrypts `seed`, bound to `kid`: base64url(nonce || ciphertext).
     fn seal(&self, kid: &str, seed: &[u8; 32]) -> anyhow::Result<String> {
-        let mut nonce = [0u8; 24];
-        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let sealed = XChaCha20Poly1305::new((&self.0).into())
+        let nonce = random_bytes::<24>();
+        let sealed = self
+            .cipher()
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
@@ -82,7 +84,8 @@ impl Kek {
         anyhow::ensure!(bytes.len() > 24, "stored private key is too short");
         let (nonce, sealed) = bytes.split_at(24);
         let nonce: [u8; 24] = nonce.try_into().expect("split at 24");
-        let seed = XChaCha20Poly1305::new((&self.0).into())
+        let seed = self
+            .cipher()
             .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad: kid.as_bytes() })
             .map_err(|_| {
                 anyhow::anyhow!(
@@ -96,12 +99,13 @@ impl Kek {
 }
 
 /// A key row for `seed`, made at `now`, signing from `activates_at`.
-pub fn key_row(kek: &Kek, seed: &[u8; 32], now: i64, activates_at: i64) -> SigningKeyRow {
+pub(super) fn key_row(kek: &Kek, seed: &[u8; 32], now: i64, activates_at: i64) -> SigningKeyRow {
     let (public_key, kid) = ed25519_public(seed);
     SigningKeyRow {
-        private_key: kek
-            .seal(&kid, seed)
-            .expect("sealing 32 bytes with a valid key"),
+        private_key: Redacted::new(
+            kek.seal(&kid, seed)
+                .expect("sealing 32 bytes with a valid key"),
+        ),
         kid,
         public_key,
         created_at: now,
@@ -110,19 +114,35 @@ pub fn key_row(kek: &Kek, seed: &[u8; 32], now: i64, activates_at: i64) -> Signi
     }
 }
 
-fn random_seed() -> anyhow::Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(seed)
+/// The public key (base64url) and RFC 7638 thumbprint (the kid) of an
+/// Ed25519 seed.
+pub(super) fn ed25519_public(seed: &[u8; 32]) -> (String, String) {
+    let public = ed25519_dalek::SigningKey::from_bytes(seed)
+        .verifying_key()
+        .to_bytes();
+    let x = URL_SAFE_NO_PAD.encode(public);
+    // Stable for the key, and computable by anyone from the JWK.
+    let thumbprint_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
+    (x, kid)
+}
+
+/// The PKCS#8 DER of an Ed25519 private key (RFC 8410), which is what
+/// jsonwebtoken signs with.
+pub(super) fn ed25519_pkcs8(seed: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
+    let der = ed25519_dalek::SigningKey::from_bytes(seed)
+        .to_pkcs8_der()
+        .map_err(|e| anyhow::anyhow!("encoding an Ed25519 key: {e}"))?;
+    Ok(der.as_bytes().to_vec())
 }
 
 /// Makes the first key if there is none (first start with EdDSA).
-pub async fn ensure_signing_key(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<()> {
+pub(super) async fn ensure_signing_key(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<()> {
     let keys = db.signing_keys().await?;
     if keys.iter().any(|k| k.retired_at.is_none()) {
         return Ok(());
     }
-    db.add_signing_key(&key_row(kek, &random_seed()?, now, now))
+    db.add_signing_key(&key_row(kek, &random_bytes::<32>(), now, now))
         .await?;
     Ok(())
 }
@@ -132,9 +152,9 @@ pub async fn ensure_signing_key(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<
 pub async fn rotate(db: &Db, kek: &Kek, now: i64) -> anyhow::Result<String> {
     // Check the KEK before retiring anything: a wrong one must not strand the keys.
     for key in db.signing_keys().await? {
-        kek.open(&key.kid, &key.private_key)?;
+        kek.open(&key.kid, key.private_key.expose())?;
     }
-    let row = key_row(kek, &random_seed()?, now, now + PUBLISH_AHEAD_SECS);
+    let row = key_row(kek, &random_bytes::<32>(), now, now + PUBLISH_AHEAD_SECS);
     db.add_signing_key(&row).await?;
     Ok(row.kid)
 }
@@ -147,13 +167,23 @@ mod tests {
     fn a_sealed_seed_opens_only_with_its_kek_and_kid() {
         let kek = Kek::from_bytes([1u8; 32]);
         let row = key_row(&kek, &[5u8; 32], 0, 0);
-        assert_eq!(kek.open(&row.kid, &row.private_key).unwrap(), [5u8; 32]);
-        assert!(!row.private_key.contains(&URL_SAFE_NO_PAD.encode([5u8; 32])));
+        let stored = row.private_key.expose();
+        assert_eq!(kek.open(&row.kid, stored).unwrap(), [5u8; 32]);
+        assert!(!stored.contains(&URL_SAFE_NO_PAD.encode([5u8; 32])));
+        assert!(Kek::from_bytes([2u8; 32]).open(&row.kid, stored).is_err());
+        assert!(kek.open("another-kid", stored).is_err());
+    }
+
+    #[test]
+    fn the_pkcs8_encoding_holds_the_seed_and_reads_back_as_the_same_key() {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        let der = ed25519_pkcs8(&[7u8; 32]).unwrap();
+        // RFC 8410: the OCTET STRING of the private key is the 32-byte seed.
         assert!(
-            Kek::from_bytes([2u8; 32])
-                .open(&row.kid, &row.private_key)
-                .is_err()
+            der.windows(34)
+                .any(|w| w[..2] == [0x04, 0x20] && w[2..] == [7u8; 32])
         );
-        assert!(kek.open("another-kid", &row.private_key).is_err());
+        let back = ed25519_dalek::SigningKey::from_pkcs8_der(&der).unwrap();
+        assert_eq!(back.to_bytes(), [7u8; 32]);
     }
 }

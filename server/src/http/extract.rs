@@ -1,16 +1,17 @@
-//! Authentication as handler parameters: [`AuthUser`], [`AdminUser`], and the
-//! client's address, [`ClientAddr`].
+//! Authentication and the client as handler parameters: [`AuthUser`],
+//! [`AdminUser`], [`ClientAddr`], and `accounts::Client`.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::request::Parts,
+    http::{header, request::Parts},
 };
-use jotpass_shared::{ADMIN_ROLE, Claims, User};
+use jotpass_shared::{ADMIN_ROLE, Claims};
 
 use crate::{
-    clock::rfc3339,
+    accounts::Client,
+    auth::token,
     db::SessionWithUser,
     error::{ApiError, TokenFailure},
     state::AppState,
@@ -38,20 +39,6 @@ impl AuthUser {
     pub fn session_id(&self) -> &str {
         &self.session.session.id
     }
-
-    pub fn username(&self) -> &str {
-        &self.session.username
-    }
-
-    /// The user as the API shows it.
-    pub fn user(&self) -> User {
-        User {
-            id: self.user_id().to_owned(),
-            username: self.session.username.clone(),
-            roles: self.session.roles.clone(),
-            created_at: rfc3339(self.session.user_created_at),
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -65,10 +52,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or(ApiError::Unauthorized(TokenFailure::Missing))?;
         let now = state.clock.now();
         // Signature and claims first (no I/O), then the session (cache or database).
-        let claims = state
-            .keys
-            .verify(token, now)
-            .map_err(ApiError::Unauthorized)?;
+        let claims = token::verify(&state.keys, token, now).map_err(ApiError::Unauthorized)?;
         let session = state
             .sessions
             .active_session(&state.db, &claims, now)
@@ -92,7 +76,7 @@ impl FromRequestParts<AppState> for AdminUser {
             .user_by_id(user.user_id())
             .await?
             .ok_or(ApiError::Unauthorized(TokenFailure::Invalid))?;
-        if !current.roles.iter().any(|r| r == ADMIN_ROLE) {
+        if !current.roles.contains(ADMIN_ROLE) {
             return Err(ApiError::InsufficientScope);
         }
         Ok(Self(user))
@@ -127,5 +111,23 @@ impl FromRequestParts<AppState> for ClientAddr {
             .map(|ConnectInfo(addr)| addr.ip().to_string())
             .unwrap_or_else(|| "unknown".to_owned());
         Ok(Self(peer))
+    }
+}
+
+/// The client's address and its `User-Agent` (cut to 256 characters, for
+/// the sessions list).
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ClientAddr(addr) = ClientAddr::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|ua| !ua.is_empty())
+            .map(|ua| ua.chars().take(256).collect());
+        Ok(Self { addr, user_agent })
     }
 }

@@ -5,9 +5,14 @@
 //! variable and what it accepts; `main` prints it and exits non-zero.
 //! Secret values are never part of an error message.
 
+mod settings;
+
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
-use crate::auth::TokenSources;
+use settings::parse_origins;
+pub use settings::{
+    JwtAlg, RateLimit, Secret, TokenSource, TokenSources, parse_duration, parse_rate_limit,
+};
 
 /// The server's settings. Each field names its variable and default.
 #[derive(Clone, Debug)]
@@ -61,50 +66,6 @@ pub struct SiteConfig {
     pub output_name: String,
     pub dev: bool,
     pub reload_port: u32,
-}
-
-/// The signing algorithm. Fixed by configuration, never taken from a token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JwtAlg {
-    Hs256,
-    EdDsa,
-}
-
-impl JwtAlg {
-    /// The `alg` header value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Hs256 => "HS256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-}
-
-/// A secret whose `Debug` never shows it.
-#[derive(Clone)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-/// `max` events per `window` seconds, written `5/5m`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    pub max: u32,
-    pub window: i64,
 }
 
 /// A setting that could not be used. `Display` is the one line `main` prints.
@@ -306,60 +267,6 @@ fn duration_var(
             format!("expected a duration like 90s, 15m, 12h or 7d, got {raw:?}"),
         )),
     }
-}
-
-/// `90s`, `15m`, `12h`, `7d` to seconds. A whole number and one unit, nothing else.
-pub fn parse_duration(raw: &str) -> Option<i64> {
-    let raw = raw.trim();
-    let unit = raw.chars().last()?;
-    let number = &raw[..raw.len() - unit.len_utf8()];
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: i64 = number.parse().ok()?;
-    let scale = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    // Ten years is far beyond any sensible lifetime; refusing more keeps arithmetic safe.
-    let secs = n.checked_mul(scale)?;
-    (secs <= 10 * 365 * 86_400).then_some(secs)
-}
-
-/// `5/5m`: at least one event per a non-zero window.
-pub fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
-    let bad = || format!("expected a limit like 5/5m (count/duration), got {raw:?}");
-    let (max, window) = raw.trim().split_once('/').ok_or_else(bad)?;
-    let max: u32 = max.trim().parse().map_err(|_| bad())?;
-    let window = parse_duration(window).ok_or_else(bad)?;
-    if max == 0 || window == 0 {
-        return Err(bad());
-    }
-    Ok(RateLimit { max, window })
-}
-
-/// `https://a.example, http://localhost:8080`: each a scheme, a host and an optional port.
-fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .map(|origin| {
-            let rest = origin
-                .strip_prefix("http://")
-                .or_else(|| origin.strip_prefix("https://"));
-            match rest {
-                Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
-                    Ok(origin.to_owned())
-                }
-                _ => Err(format!(
-                    "expected comma-separated origins like https://app.example.com, got {origin:?}"
-                )),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,138 @@
+//! The account flows: registering, logging in, checking a password,
+//! refreshing, changing the password, logging out, revoking sessions,
+//! changing roles, deleting the account.
+//!
+//! Each flow is one method of [`Accounts`] that keeps its own rules, so the
+//! HTTP handlers and the CLI only extract, call and shape the answer:
+//! - every password is checked by [`Accounts::check_password`] (limits,
+//!   look-up, Argon2 with a dummy hash for unknown users, the failure
+//!   counted);
+//! - every revocation goes through `auth::SessionChange`, which evicts the
+//!   session cache when it commits;
+//! - a flow that changes several rows does it in one transaction.
+//!
+//! Errors are [`ApiError`]s: rich inside (the log says "unknown user" or
+//! "wrong password"), one small code outside.
+
+mod login;
+mod password;
+mod refresh;
+mod revoke;
+
+use std::collections::BTreeMap;
+
+use jotpass_shared::{CredentialsRequest, Password, Redacted, Username};
+
+use crate::{
+    auth::{Limiter, PasswordHasherPool, SessionCache},
+    clock::Clock,
+    db::{Db, Roles, UserRow},
+    error::ApiError,
+};
+
+/// The account flows and what they need; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    db: Db,
+    hasher: PasswordHasherPool,
+    sessions: SessionCache,
+    limiter: Limiter,
+    clock: Clock,
+    /// How long a session lives from login (`JOTPASS_SESSION_TTL`), in seconds.
+    session_ttl: i64,
+}
+
+/// Who is asking: the client's address (the limits count it) and its user
+/// agent (the sessions list shows it).
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub addr: String,
+    pub user_agent: Option<String>,
+}
+
+/// What a login, a refresh or a password change hands out: a session's
+/// (new) refresh token, and what its access token is made from.
+#[derive(Debug)]
+pub struct Grant {
+    pub user: UserRow,
+    pub session_id: String,
+    pub session_expires: i64,
+    pub refresh_token: Redacted<String>,
+    /// The instant the flow recorded; the access token's `iat`.
+    pub issued_at: i64,
+}
+
+impl Accounts {
+    pub fn new(
+        db: Db,
+        hasher: PasswordHasherPool,
+        sessions: SessionCache,
+        limiter: Limiter,
+        clock: Clock,
+        session_ttl: i64,
+    ) -> Self {
+        Self {
+            db,
+            hasher,
+            sessions,
+            limiter,
+            clock,
+            session_ttl,
+        }
+    }
+
+    /// `POST /api/users`: counted against the address (every attempt), then
+    /// both fields parsed, then [`Accounts::create_user`].
+    pub async fn register(&self, addr: &str, req: CredentialsRequest) -> Result<UserRow, ApiError> {
+        let now = self.clock.now();
+        self.limiter.count_registration(&self.db, addr, now).await?;
+        let (username, password) = parse_credentials(req)?;
+        self.create_user(username, password, Roles::default()).await
+    }
+
+    /// A new user with `roles` (registration, and `jotpass user add`).
+    pub async fn create_user(
+        &self,
+        username: Username,
+        password: Password,
+        roles: Roles,
+    ) -> Result<UserRow, ApiError> {
+        if self.db.user_by_username(username.as_str()).await?.is_some() {
+            return Err(ApiError::UsernameTaken);
+        }
+        let user = UserRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            username: username.into_inner(),
+            password_hash: self.hasher.hash(password.expose().to_owned()).await?,
+            roles,
+            created_at: self.clock.now(),
+        };
+        // The unique index decides a race between two registrations of one name.
+        if !self.db.create_user(&user).await? {
+            return Err(ApiError::UsernameTaken);
+        }
+        tracing::info!(user_id = %user.id, "user registered");
+        Ok(user)
+    }
+}
+
+/// Both fields of a registration checked, so a form can show every problem
+/// at once.
+fn parse_credentials(req: CredentialsRequest) -> Result<(Username, Password), ApiError> {
+    let username = Username::parse(&req.username);
+    let password = Password::parse(req.password.into_inner(), &req.username);
+    match (username, password) {
+        (Ok(u), Ok(p)) => Ok((u, p)),
+        (u, p) => {
+            let mut fields = BTreeMap::new();
+            if let Err(e) = &u {
+                fields.insert("username".to_owned(), e.to_string());
+            }
+            if let Err(e) = &p {
+                fields.insert("password".to_owned(), e.to_string());
+            }
+            let message = fields.values().next().cloned().unwrap_or_default();
+            Err(ApiError::InvalidInput { message, fields })
+        }
+    }
+}

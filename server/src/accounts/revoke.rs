@@ -1,0 +1,98 @@
+//! Ending sessions: logging out, signing out one or the other sessions, an
+//! admin's force-logout, a role change, deleting the account.
+
+use jotpass_shared::Redacted;
+
+use super::Accounts;
+use crate::{
+    db::{Roles, SessionWithUser, UserRow},
+    error::ApiError,
+};
+
+impl Accounts {
+    /// `POST /api/auth/logout`: revokes the caller's session.
+    pub async fn log_out(&self, user_id: &str, session_id: &str) -> Result<(), ApiError> {
+        let mut change = self.sessions.change(&self.db).await?;
+        change
+            .revoke_session(user_id, session_id, self.clock.now())
+            .await?;
+        change.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /api/sessions/{id}`: revokes one of the user's active sessions
+    /// (the current one: a logout); `404` for anyone else's, a revoked or an
+    /// unknown one.
+    pub async fn revoke_session(&self, user_id: &str, session_id: &str) -> Result<(), ApiError> {
+        let mut change = self.sessions.change(&self.db).await?;
+        if !change
+            .revoke_session(user_id, session_id, self.clock.now())
+            .await?
+        {
+            return Err(ApiError::NotFound);
+        }
+        change.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /api/sessions`: "sign out other sessions".
+    pub async fn revoke_other_sessions(&self, user_id: &str, keep: &str) -> Result<(), ApiError> {
+        let mut change = self.sessions.change(&self.db).await?;
+        change
+            .revoke_user_sessions(user_id, Some(keep), self.clock.now())
+            .await?;
+        change.commit().await?;
+        Ok(())
+    }
+
+    /// An admin's force-logout: every session of the user; `404` when there
+    /// is no such user.
+    pub async fn force_log_out(&self, admin_id: &str, user_id: &str) -> Result<(), ApiError> {
+        if self.db.user_by_id(user_id).await?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        let mut change = self.sessions.change(&self.db).await?;
+        change
+            .revoke_user_sessions(user_id, None, self.clock.now())
+            .await?;
+        change.commit().await?;
+        tracing::info!(%admin_id, %user_id, "sessions revoked by an admin");
+        Ok(())
+    }
+
+    /// `jotpass user role`: sets the user's roles and revokes their sessions,
+    /// in one transaction; `404` when there is no such user.
+    pub async fn set_roles(&self, username: &str, roles: Roles) -> Result<UserRow, ApiError> {
+        let user = self
+            .db
+            .user_by_username(&username.to_lowercase())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let mut change = self.sessions.change(&self.db).await?;
+        change.set_roles(&user.id, &roles).await?;
+        change
+            .revoke_user_sessions(&user.id, None, self.clock.now())
+            .await?;
+        change.commit().await?;
+        tracing::info!(user_id = %user.id, "roles changed; sessions revoked");
+        Ok(UserRow { roles, ..user })
+    }
+
+    /// `DELETE /api/me`: after the password, the user with their sessions,
+    /// refresh tokens and notes, in one transaction.
+    pub async fn delete_account(
+        &self,
+        addr: &str,
+        current: &SessionWithUser,
+        password: Redacted<String>,
+    ) -> Result<(), ApiError> {
+        let user = self
+            .check_password(addr, &current.username, password)
+            .await?;
+        let mut change = self.sessions.change(&self.db).await?;
+        change.delete_user(&user.id).await?;
+        change.commit().await?;
+        tracing::info!(user_id = %user.id, "account deleted");
+        Ok(())
+    }
+}

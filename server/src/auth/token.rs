@@ -1,0 +1,320 @@
+//! Issuing and verifying access tokens, and the token response.
+//!
+//! Pure functions of the [`Keys`]: no database, no clock of their own.
+//! Verification checks, in this order, the shape and header of the token,
+//! the signature (with the configured algorithm and one of the server's own
+//! keys, chosen by `kid`), the types of every required claim, then `exp`,
+//! `nbf`, `iat`, `iss`, `aud`. Whether the token's session is still active is
+//! a separate step (`auth::sessions`).
+
+use anyhow::Context;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jotpass_shared::{Claims, Redacted, TokenResponse, User};
+use jsonwebtoken::Header;
+
+use super::Keys;
+use crate::error::TokenFailure;
+
+/// Signs `claims` with the current key.
+pub fn issue(keys: &Keys, claims: &Claims) -> anyhow::Result<String> {
+    let ring = keys.ring();
+    let mut header = Header::new(keys.algorithm());
+    header.typ = Some("JWT".to_owned());
+    header.kid = Some(ring.signing_kid.clone());
+    jsonwebtoken::encode(&header, claims, &ring.signing).context("signing a token")
+}
+
+/// Verifies `token` at time `now`; see the module comment for the order.
+pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure> {
+    let invalid = TokenFailure::Invalid;
+    let mut parts = token.split('.');
+    let (Some(header_b64), Some(payload_b64), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid);
+    };
+
+    let header: JoseHeader = decode_json(header_b64).ok_or(invalid)?;
+    // The algorithm is fixed by configuration; the header must merely agree.
+    if header.alg.as_deref() != Some(keys.alg().name()) {
+        return Err(invalid);
+    }
+    // We understand no critical extension, so RFC 7515 §4.1.11 says reject.
+    if header.crit.is_some() {
+        return Err(invalid);
+    }
+    if header
+        .typ
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
+        return Err(invalid);
+    }
+    // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never read.
+    let kid = header.kid.ok_or(invalid)?;
+    let ring = keys.ring();
+    let key = ring
+        .verifying
+        .iter()
+        .find(|(k, _)| *k == kid)
+        .map(|(_, key)| key)
+        .ok_or(invalid)?;
+
+    let signed = &token[..header_b64.len() + 1 + payload_b64.len()];
+    let ok = jsonwebtoken::crypto::verify(signature, signed.as_bytes(), key, keys.algorithm())
+        .unwrap_or(false);
+    if !ok {
+        return Err(invalid);
+    }
+
+    // Every claim is required and typed (NumericDates are whole,
+    // non-negative seconds): a missing or mistyped one fails here.
+    let claims: Claims = decode_json(payload_b64).ok_or(invalid)?;
+    let as_secs = |t: u64| i64::try_from(t).map_err(|_| invalid);
+    let (exp, nbf, iat) = (
+        as_secs(claims.exp)?,
+        as_secs(claims.nbf)?,
+        as_secs(claims.iat)?,
+    );
+    let leeway = keys.leeway();
+    if exp <= now - leeway {
+        return Err(TokenFailure::Expired);
+    }
+    if nbf > now + leeway || iat > now + leeway {
+        return Err(invalid);
+    }
+    if claims.iss != keys.issuer() || claims.aud != keys.audience() {
+        return Err(invalid);
+    }
+    Ok(claims)
+}
+
+/// A session's grant as the API answers it: an access token for `user` in
+/// session `session_id`, issued at `now` (the same instant the caller
+/// recorded), with `refresh_token`. The access token never outlives its
+/// session.
+pub fn response(
+    keys: &Keys,
+    now: i64,
+    user: User,
+    session_id: &str,
+    session_expires: i64,
+    refresh_token: String,
+) -> anyhow::Result<TokenResponse> {
+    let exp = (now + keys.access_ttl()).min(session_expires);
+    let claims = Claims {
+        iss: keys.issuer().to_owned(),
+        sub: user.id.clone(),
+        aud: keys.audience().to_owned(),
+        iat: unix(now),
+        nbf: unix(now),
+        exp: unix(exp),
+        jti: uuid::Uuid::new_v4().to_string(),
+        sid: session_id.to_owned(),
+        roles: user.roles.clone(),
+        name: user.username.clone(),
+    };
+    Ok(TokenResponse {
+        token: Redacted::new(issue(keys, &claims)?),
+        token_type: "Bearer".to_owned(),
+        expires: unix(exp),
+        refresh_token: Redacted::new(refresh_token),
+        refresh_expires: unix(session_expires),
+        user,
+    })
+}
+
+/// Unix seconds as a NumericDate (the clock never runs before 1970).
+pub fn unix(secs: i64) -> u64 {
+    u64::try_from(secs).unwrap_or(0)
+}
+
+/// The JOSE header fields jotpass looks at; any other is ignored.
+#[derive(serde::Deserialize)]
+struct JoseHeader {
+    alg: Option<String>,
+    typ: Option<String>,
+    kid: Option<String>,
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// A base64url (unpadded) JSON value of type `T`, or `None`.
+fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::{Config, JwtAlg};
+
+    fn config(alg: JwtAlg) -> Config {
+        let mut c = Config::from_lookup(|_| None).unwrap();
+        c.jwt_alg = alg;
+        c
+    }
+
+    fn claims(now: i64) -> Claims {
+        Claims {
+            iss: "jotpass".into(),
+            sub: "user-1".into(),
+            aud: "jotpass-api".into(),
+            iat: unix(now),
+            nbf: unix(now),
+            exp: unix(now + 60),
+            jti: "j1".into(),
+            sid: "s1".into(),
+            roles: vec![],
+            name: "alice".into(),
+        }
+    }
+
+    fn hs() -> Keys {
+        Keys::hs256(&[7u8; 32], &config(JwtAlg::Hs256))
+    }
+
+    fn ed(seed: &[u8; 32]) -> Keys {
+        Keys::ed25519_for_tests(seed, &config(JwtAlg::EdDsa))
+    }
+
+    /// Signs arbitrary header and payload JSON with the test HS256 key.
+    fn forge(header: &Value, payload: &Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let p = URL_SAFE_NO_PAD.encode(payload.to_string());
+        let sig = jsonwebtoken::crypto::sign(
+            format!("{h}.{p}").as_bytes(),
+            &jsonwebtoken::EncodingKey::from_secret(&[7u8; 32]),
+            jsonwebtoken::Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{h}.{p}.{sig}")
+    }
+
+    fn header() -> Value {
+        json!({"alg": "HS256", "typ": "JWT", "kid": hs().ring().signing_kid.clone()})
+    }
+
+    #[test]
+    fn a_token_we_issue_verifies_with_both_algorithms() {
+        for keys in [hs(), ed(&[3u8; 32])] {
+            let token = issue(&keys, &claims(1000)).unwrap();
+            assert_eq!(verify(&keys, &token, 1000).unwrap(), claims(1000));
+        }
+    }
+
+    #[test]
+    fn expiry_is_exp_at_or_before_now_minus_leeway() {
+        let keys = hs();
+        let token = issue(&keys, &claims(1000)).unwrap();
+        assert!(verify(&keys, &token, 1059).is_ok());
+        assert_eq!(verify(&keys, &token, 1060), Err(TokenFailure::Expired));
+        let mut lenient = config(JwtAlg::Hs256);
+        lenient.leeway = 5;
+        let keys = Keys::hs256(&[7u8; 32], &lenient);
+        assert!(verify(&keys, &token, 1064).is_ok());
+        assert_eq!(verify(&keys, &token, 1065), Err(TokenFailure::Expired));
+    }
+
+    #[test]
+    fn future_nbf_or_iat_wrong_iss_or_aud_are_invalid() {
+        let keys = hs();
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["nbf"] = json!(1001);
+        assert_eq!(
+            verify(&keys, &forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["iat"] = json!(1001);
+        assert_eq!(
+            verify(&keys, &forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["iss"] = json!("Jotpass");
+        assert_eq!(
+            verify(&keys, &forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let mut c = serde_json::to_value(claims(1000)).unwrap();
+        c["aud"] = json!(["jotpass-api"]);
+        assert_eq!(
+            verify(&keys, &forge(&header(), &c), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        // The forging helper itself makes acceptable tokens.
+        let c = serde_json::to_value(claims(1000)).unwrap();
+        assert!(verify(&keys, &forge(&header(), &c), 1000).is_ok());
+    }
+
+    #[test]
+    fn missing_or_mistyped_claims_are_invalid_even_when_expired() {
+        let keys = hs();
+        for (claim, value) in [
+            ("sid", Value::Null),
+            ("exp", json!("2000")),
+            ("exp", json!(1060.5)),
+            ("roles", json!("admin")),
+            ("sub", json!(1)),
+        ] {
+            let mut c = serde_json::to_value(claims(1000)).unwrap();
+            if value.is_null() {
+                c.as_object_mut().unwrap().remove(claim);
+            } else {
+                c[claim] = value;
+            }
+            assert_eq!(
+                verify(&keys, &forge(&header(), &c), 5000),
+                Err(TokenFailure::Invalid),
+                "{claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_cannot_choose_the_algorithm_or_the_key() {
+        let keys = hs();
+        let c = serde_json::to_value(claims(1000)).unwrap();
+        let kid = hs().ring().signing_kid.clone();
+        for h in [
+            json!({"alg": "none", "typ": "JWT", "kid": kid}),
+            json!({"alg": "HS512", "typ": "JWT", "kid": kid}),
+            json!({"alg": "HS256", "typ": "JWT", "kid": "other"}),
+            json!({"alg": "HS256", "typ": "JWT"}),
+            json!({"alg": "HS256", "typ": "JWT", "kid": kid, "crit": ["exp"]}),
+            json!({"alg": "HS256", "typ": "JOSE+JSON", "kid": kid}),
+        ] {
+            assert_eq!(
+                verify(&keys, &forge(&h, &c), 1000),
+                Err(TokenFailure::Invalid),
+                "{h}"
+            );
+        }
+        // An unsigned token.
+        let token = issue(&keys, &claims(1000)).unwrap();
+        let unsigned = format!("{}.", token.rsplit_once('.').unwrap().0);
+        assert_eq!(verify(&keys, &unsigned, 1000), Err(TokenFailure::Invalid));
+    }
+
+    #[test]
+    fn a_tampered_payload_or_foreign_key_fails_the_signature() {
+        let keys = hs();
+        let token = issue(&keys, &claims(1000)).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut c = claims(1000);
+        c.sub = "user-2".into();
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
+        assert_eq!(
+            verify(&keys, &parts.join("."), 1000),
+            Err(TokenFailure::Invalid)
+        );
+        let other = Keys::hs256(&[8u8; 32], &config(JwtAlg::Hs256));
+        assert_eq!(verify(&other, &token, 1000), Err(TokenFailure::Invalid));
+        for junk in ["", "abc", "a.b", "a.b.c.d", "....", "é.é.é"] {
+            assert_eq!(verify(&keys, junk, 1000), Err(TokenFailure::Invalid));
+        }
+    }
+}

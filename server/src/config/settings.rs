@@ -1,0 +1,180 @@
+//! The types of the settings that are more than a string or a number, each
+//! with the parser of its written form. `Config::from_lookup` turns a parse
+//! error into a `ConfigError` naming the variable.
+
+use jotpass_shared::Redacted;
+
+/// The signing algorithm. Fixed by configuration, never taken from a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlg {
+    Hs256,
+    EdDsa,
+}
+
+impl JwtAlg {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// A secret whose `Debug` never shows it.
+#[derive(Clone, Debug)]
+pub struct Secret(Redacted<Vec<u8>>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Redacted::new(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose()
+    }
+}
+
+/// `max` events per `window` seconds, written `5/5m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: i64,
+}
+
+/// One place a token can be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `x-access-token: <jwt>`.
+    Header,
+    /// `Authorization: Bearer <jwt>` (RFC 6750 §2.1).
+    Bearer,
+    /// `access_token` in a form-encoded body (RFC 6750 §2.2).
+    Form,
+    /// `?access_token=<jwt>` (RFC 6750 §2.3): off by default, URLs leak.
+    Query,
+}
+
+impl TokenSource {
+    const ALL: [Self; 4] = [Self::Header, Self::Bearer, Self::Form, Self::Query];
+
+    /// The name used in `JOTPASS_TOKEN_SOURCES`.
+    pub fn setting_name(self) -> &'static str {
+        match self {
+            Self::Header => "header",
+            Self::Bearer => "bearer",
+            Self::Form => "form",
+            Self::Query => "query",
+        }
+    }
+
+    /// How error messages name the place, as it was sent.
+    pub fn as_sent(self) -> &'static str {
+        match self {
+            Self::Header => "header x-access-token",
+            Self::Bearer => "Authorization header (Bearer)",
+            Self::Form => "form field access_token",
+            Self::Query => "query parameter access_token",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// The set of enabled sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSources(u8);
+
+impl TokenSources {
+    /// Parses `header,bearer,form,query` (any subset, any order, at least one).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut bits = 0;
+        for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let source = TokenSource::ALL
+                .into_iter()
+                .find(|s| s.setting_name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!("expected a comma-separated list of header, bearer, form, query; got {name:?}")
+                })?;
+            bits |= source.bit();
+        }
+        if bits == 0 {
+            return Err("expected at least one of header, bearer, form, query".to_owned());
+        }
+        Ok(Self(bits))
+    }
+
+    pub fn contains(self, source: TokenSource) -> bool {
+        self.0 & source.bit() != 0
+    }
+}
+
+/// `90s`, `15m`, `12h`, `7d` to seconds. A whole number and one unit, nothing else.
+pub fn parse_duration(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    let unit = raw.chars().last()?;
+    let number = &raw[..raw.len() - unit.len_utf8()];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = number.parse().ok()?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    // Ten years is far beyond any sensible lifetime; refusing more keeps arithmetic safe.
+    let secs = n.checked_mul(scale)?;
+    (secs <= 10 * 365 * 86_400).then_some(secs)
+}
+
+/// `5/5m`: at least one event per a non-zero window.
+pub fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
+    let bad = || format!("expected a limit like 5/5m (count/duration), got {raw:?}");
+    let (max, window) = raw.trim().split_once('/').ok_or_else(bad)?;
+    let max: u32 = max.trim().parse().map_err(|_| bad())?;
+    let window = parse_duration(window).ok_or_else(bad)?;
+    if max == 0 || window == 0 {
+        return Err(bad());
+    }
+    Ok(RateLimit { max, window })
+}
+
+/// `https://a.example, http://localhost:8080`: each a scheme, a host and an optional port.
+pub(super) fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
+                    Ok(origin.to_owned())
+                }
+                _ => Err(format!(
+                    "expected comma-separated origins like https://app.example.com, got {origin:?}"
+                )),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_sources_parse_in_any_order_and_refuse_unknown_names() {
+        let s = TokenSources::parse("query, header").unwrap();
+        assert!(s.contains(TokenSource::Query) && s.contains(TokenSource::Header));
+        assert!(!s.contains(TokenSource::Bearer));
+        assert!(TokenSources::parse("cookie").is_err());
+        assert!(TokenSources::parse(",").is_err());
+    }
+}

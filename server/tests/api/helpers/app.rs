@@ -1,0 +1,326 @@
+//! `spawn_app()`: a real server on a free port with a fresh database, and
+//! [`TestApp`], a client with one method per endpoint.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use jotpass_server::{clock::Clock, config::Config, startup::Application};
+use jotpass_shared::TokenResponse;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::tokens::{TEST_SECRET, jwt_part};
+
+/// A password that passes every rule.
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+pub(crate) struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// A registered user and the tokens of one login.
+#[derive(Debug, Clone)]
+pub(crate) struct TestUser {
+    pub name: String,
+    pub tokens: TokenResponse,
+}
+
+impl TestUser {
+    /// The access token.
+    pub(crate) fn token(&self) -> &str {
+        self.tokens.token.expose()
+    }
+
+    pub(crate) fn refresh_token(&self) -> &str {
+        self.tokens.refresh_token.expose()
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.tokens.user.id
+    }
+
+    /// The session id (`sid`) of the access token.
+    pub(crate) fn sid(&self) -> String {
+        jwt_part(self.token(), 1)["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// A server with the default settings.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// A server with these settings on top of the test defaults.
+pub(crate) async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(&dir).await;
+    let data_dir = dir.path().join("data").display().to_string();
+    let mut all: Vec<(String, String)> = vec![
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATABASE_URL".into(), database_url.clone()),
+        ("JOTPASS_DATA_DIR".into(), data_dir),
+        ("JOTPASS_JWT_SECRET".into(), TEST_SECRET.into()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = Config::from_lookup(|name| {
+        all.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test config");
+    let clock = Clock::default();
+    let app = Application::build(config, clock.clone())
+        .await
+        .expect("app builds");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        database_url,
+        dir,
+    }
+}
+
+/// The admin URL of the throwaway PostgreSQL that `scripts/test` starts, when
+/// the suite runs against PostgreSQL.
+pub(crate) fn postgres_admin_url() -> Option<String> {
+    std::env::var("JOTPASS_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A new, empty database: a SQLite file in `dir`, or with
+/// `JOTPASS_TEST_POSTGRES` set, a new PostgreSQL database.
+pub(crate) async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    let Some(admin) = postgres_admin_url() else {
+        return format!("sqlite://{}/jotpass.db", dir.path().display());
+    };
+    use sqlx::Connection;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+/// A username no other test uses.
+pub(crate) fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The generic requests every endpoint method is made of.
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// Sends a request with no body and no token.
+    pub(crate) async fn call(&self, method: Method, path: &str) -> Response {
+        self.request(method, path).send().await.unwrap()
+    }
+
+    /// A request carrying `token` in `x-access-token`, as the jotpass client sends it.
+    pub(crate) fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).header("x-access-token", token)
+    }
+
+    /// Sends a request with no body, carrying `token` in `x-access-token`.
+    pub(crate) async fn call_authed(&self, method: Method, path: &str, token: &str) -> Response {
+        self.authed(method, path, token).send().await.unwrap()
+    }
+
+    /// Sends `body` as JSON with `token` in `x-access-token`.
+    pub(crate) async fn send_authed(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Response {
+        self.authed(method, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `body` as JSON, with no token.
+    pub(crate) async fn send(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.request(method, path).json(body).send().await.unwrap()
+    }
+}
+
+/// One method per endpoint.
+impl TestApp {
+    /// `POST /api/users`.
+    pub(crate) async fn register(&self, username: &str, password: &str) -> Response {
+        let body = json!({ "username": username, "password": password });
+        self.send(Method::POST, "/api/users", &body).await
+    }
+
+    /// `POST /api/auth/token`.
+    pub(crate) async fn login_response(&self, username: &str, password: &str) -> Response {
+        let body = json!({ "username": username, "password": password });
+        self.send(Method::POST, "/api/auth/token", &body).await
+    }
+
+    /// A login that must succeed.
+    pub(crate) async fn login(&self, username: &str, password: &str) -> TokenResponse {
+        let response = self.login_response(username, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        response.json().await.unwrap()
+    }
+
+    /// A login of `user` that must succeed: the same user, a new session.
+    pub(crate) async fn login_again(&self, user: &TestUser) -> TestUser {
+        TestUser {
+            name: user.name.clone(),
+            tokens: self.login(&user.name, PASSWORD).await,
+        }
+    }
+
+    /// `GET /api/auth/token` with `Authorization: Basic base64(username:password)`.
+    pub async fn basic_login(&self, username: &str, password: &str) -> Response {
+        use base64::{Engine, engine::general_purpose::STANDARD};
+        let encoded = STANDARD.encode(format!("{username}:{password}"));
+        self.request(Method::GET, "/api/auth/token")
+            .header("authorization", format!("Basic {encoded}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a fresh user (with [`PASSWORD`]) and logs in once.
+    pub(crate) async fn new_user(&self) -> TestUser {
+        let name = unique_name("user");
+        assert_eq!(
+            self.register(&name, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        let tokens = self.login(&name, PASSWORD).await;
+        TestUser { name, tokens }
+    }
+
+    /// `GET /api/me`.
+    pub(crate) async fn me(&self, token: &str) -> Response {
+        self.call_authed(Method::GET, "/api/me", token).await
+    }
+
+    /// `POST /api/auth/refresh`.
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Response {
+        let body = json!({ "refresh_token": refresh_token });
+        self.send(Method::POST, "/api/auth/refresh", &body).await
+    }
+
+    /// `POST /api/auth/logout`.
+    pub(crate) async fn logout(&self, token: &str) -> Response {
+        self.call_authed(Method::POST, "/api/auth/logout", token)
+            .await
+    }
+
+    /// `PUT /api/me/password`.
+    pub(crate) async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        let body = json!({ "current_password": current, "new_password": new });
+        self.send_authed(Method::PUT, "/api/me/password", token, &body)
+            .await
+    }
+
+    /// `DELETE /api/me`.
+    pub(crate) async fn delete_account(&self, token: &str, password: &str) -> Response {
+        let body = json!({ "password": password });
+        self.send_authed(Method::DELETE, "/api/me", token, &body)
+            .await
+    }
+
+    /// `GET /api/sessions`, which must succeed.
+    pub(crate) async fn sessions(&self, token: &str) -> Vec<Value> {
+        let response = self.call_authed(Method::GET, "/api/sessions", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `DELETE /api/sessions/{id}`.
+    pub(crate) async fn delete_session(&self, token: &str, id: &str) -> Response {
+        self.call_authed(Method::DELETE, &format!("/api/sessions/{id}"), token)
+            .await
+    }
+
+    /// `DELETE /api/sessions`.
+    pub(crate) async fn delete_other_sessions(&self, token: &str) -> Response {
+        self.call_authed(Method::DELETE, "/api/sessions", token)
+            .await
+    }
+
+    /// `POST /api/notes`.
+    pub(crate) async fn create_note(&self, token: &str, title: &str, body: &str) -> Response {
+        let note = json!({ "title": title, "body": body });
+        self.send_authed(Method::POST, "/api/notes", token, &note)
+            .await
+    }
+
+    /// `GET /api/notes`, which must succeed.
+    pub(crate) async fn notes(&self, token: &str) -> Vec<Value> {
+        let response = self.call_authed(Method::GET, "/api/notes", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /api/notes/{id}`.
+    pub(crate) async fn note(&self, token: &str, id: &str) -> Response {
+        self.call_authed(Method::GET, &format!("/api/notes/{id}"), token)
+            .await
+    }
+
+    /// `PUT /api/notes/{id}`.
+    pub(crate) async fn update_note(
+        &self,
+        token: &str,
+        id: &str,
+        title: &str,
+        body: &str,
+    ) -> Response {
+        let note = json!({ "title": title, "body": body });
+        self.send_authed(Method::PUT, &format!("/api/notes/{id}"), token, &note)
+            .await
+    }
+
+    /// `DELETE /api/notes/{id}`.
+    pub(crate) async fn delete_note(&self, token: &str, id: &str) -> Response {
+        self.call_authed(Method::DELETE, &format!("/api/notes/{id}"), token)
+            .await
+    }
+
+    /// `GET /api/admin/users`.
+    pub(crate) async fn admin_users(&self, token: &str) -> Response {
+        self.call_authed(Method::GET, "/api/admin/users", token)
+            .await
+    }
+
+    /// `DELETE /api/admin/users/{id}/sessions`.
+    pub(crate) async fn force_logout(&self, token: &str, user_id: &str) -> Response {
+        let path = format!("/api/admin/users/{user_id}/sessions");
+        self.call_authed(Method::DELETE, &path, token).await
+    }
+}
