@@ -1,32 +1,30 @@
 //! Pieces shared by the pages.
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_location, use_navigate},
-};
+use leptos_router::components::A;
 
 use crate::{
     api::ApiError,
+    routes::Page,
     session::{self, use_auth},
 };
 
 /// The top bar: the app's name and, when logged in, the pages, the username
 /// and "Log out".
 #[component]
-pub fn Header() -> impl IntoView {
+pub(crate) fn Header() -> impl IntoView {
     let auth = use_auth();
     let log_out = Action::new_unsync(move |_: &()| session::log_out(auth));
     view! {
         <header class="top">
-            <A href="/" attr:class="brand">"jotpass"</A>
+            <A href=Page::Home.href() attr:class="brand">"jotpass"</A>
             {move || {
                 auth.user.get().map(|user| view! {
                     <nav aria-label="Main">
-                        <A href="/notes">"Notes"</A>
-                        <A href="/sessions">"Sessions"</A>
-                        <A href="/account">"Account"</A>
-                        {auth.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
+                        <A href=Page::Notes.href()>"Notes"</A>
+                        <A href=Page::Sessions.href()>"Sessions"</A>
+                        <A href=Page::Account.href()>"Account"</A>
+                        {auth.is_admin().then(|| view! { <A href=Page::Admin.href()>"Admin"</A> })}
                     </nav>
                     <span class="who">{user.username}</span>
                     <button type="button" class="secondary" on:click=move |_| { log_out.dispatch(()); }>
@@ -38,35 +36,32 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// Shows `children` to a logged-in person; sends anyone else to
-/// `/login?next=<this page>`. Until the browser has read the session
-/// (and on the server) it shows a placeholder.
+/// What a page shows while its data (or the session) is loading.
 #[component]
-pub fn Protected(children: ChildrenFn) -> impl IntoView {
-    let auth = use_auth();
-    let navigate = use_navigate();
-    let location = use_location();
-    Effect::new(move |_| {
-        if auth.ready.get() && auth.user.get().is_none() {
-            let here = location.pathname.get_untracked();
-            navigate(&format!("/login?next={here}"), Default::default());
-        }
-    });
-    // A memo, so that a new token for the same person (refresh, password
-    // change) does not rebuild the page and lose what is on it.
-    let allowed = Memo::new(move |_| auth.ready.get() && auth.user.get().is_some());
-    move || {
-        if allowed.get() {
-            children().into_any()
-        } else {
-            view! { <p class="loading">"Loading…"</p> }.into_any()
-        }
+pub(crate) fn Loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
+}
+
+/// The one loading / error / ready switch: [`Loading`] until `resource`
+/// answers, its error as an alert, else `ready` of its value.
+pub(crate) fn when_loaded<T, V>(
+    resource: LocalResource<Result<T, ApiError>>,
+    ready: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    V: IntoView + 'static,
+{
+    move || match resource.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
+        Some(Ok(value)) => ready(value).into_any(),
     }
 }
 
 /// A message for the person, announced by screen readers.
 #[component]
-pub fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub(crate) fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     move || {
         message
             .get()
@@ -77,7 +72,7 @@ pub fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
 /// A labelled single-line input bound to `value`, with an optional help line
 /// (its id is `<id>-help`) that screen readers announce as it changes.
 #[component]
-pub fn Field(
+pub(crate) fn Field(
     id: &'static str,
     label: &'static str,
     value: RwSignal<String>,
@@ -98,7 +93,7 @@ pub fn Field(
 }
 
 /// The message of an action's last failure, for an [`Alert`].
-pub fn failure<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
+pub(crate) fn failure<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
 where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,

@@ -6,17 +6,13 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::ApiError,
-    components::{Alert, Field, Protected, failure},
+    components::{Alert, Field, failure},
+    routes::Page,
     session::{self, authed, use_auth},
 };
 
 #[component]
-pub fn AccountPage() -> impl IntoView {
-    view! { <Protected><Account/></Protected> }
-}
-
-#[component]
-fn Account() -> impl IntoView {
+pub(crate) fn AccountPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let current = RwSignal::new(String::new());
@@ -53,7 +49,7 @@ fn Account() -> impl IntoView {
         async move {
             authed(auth, move |api| api.delete_account(req.clone())).await?;
             session::end(auth, Some("Your account was deleted."));
-            navigate("/login", Default::default());
+            navigate(&Page::Login.href(), Default::default());
             Ok::<(), ApiError>(())
         }
     });

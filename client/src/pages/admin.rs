@@ -5,27 +5,26 @@ use leptos::prelude::*;
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected, failure},
+    components::{Alert, failure, when_loaded},
     session::{authed, use_auth},
 };
 
 #[component]
-pub fn AdminPage() -> impl IntoView {
+pub(crate) fn AdminPage() -> impl IntoView {
     let auth = use_auth();
     let is_admin = Memo::new(move |_| auth.is_admin());
-    view! {
-        <Protected>
-            {move || if is_admin.get() {
-                view! { <UsersTable/> }.into_any()
-            } else {
-                view! {
-                    <section class="card narrow">
-                        <h1>"Admin"</h1>
-                        <p role="alert" class="alert">"You do not have access to this page."</p>
-                    </section>
-                }.into_any()
-            }}
-        </Protected>
+    move || {
+        if is_admin.get() {
+            view! { <UsersTable/> }.into_any()
+        } else {
+            view! {
+                <section class="card narrow">
+                    <h1>"Admin"</h1>
+                    <p role="alert" class="alert">"You do not have access to this page."</p>
+                </section>
+            }
+            .into_any()
+        }
     }
 }
 
@@ -46,10 +45,7 @@ fn UsersTable() -> impl IntoView {
         <section class="card">
             <h1>"Users"</h1>
             <Alert message=error/>
-            {move || match users.get() {
-                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
-                Some(Ok(list)) => view! {
+            {when_loaded(users, move |list| view! {
                     <table>
                         <thead><tr><th>"Username"</th><th>"Roles"</th><th>"Active sessions"</th><th></th></tr></thead>
                         <tbody>
@@ -69,8 +65,7 @@ fn UsersTable() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any(),
-            }}
+            })}
         </section>
     }
 }

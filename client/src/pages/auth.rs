@@ -10,24 +10,21 @@ use leptos_router::{
 
 use crate::{
     api::{Api, ApiError},
-    components::{Alert, Field, failure},
+    components::{Alert, Field, Loading, failure},
+    routes::Page,
     session::{self, use_auth},
 };
 
 /// `/`: to the notes when logged in, else to the login page.
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub(crate) fn HomePage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if auth.ready.get() {
-            let to = if auth.user.get().is_some() {
-                "/notes"
-            } else {
-                "/login"
-            };
+        if let Some(signed_in) = auth.signed_in() {
+            let to = if signed_in { Page::Notes } else { Page::Login };
             navigate(
-                to,
+                &to.href(),
                 NavigateOptions {
                     replace: true,
                     ..Default::default()
@@ -35,17 +32,17 @@ pub fn HomePage() -> impl IntoView {
             );
         }
     });
-    view! { <p class="loading">"Loading…"</p> }
+    view! { <Loading/> }
 }
 
 /// Where to go after logging in: `next` if it is a path of this site.
 fn next_page(next: Option<String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/notes".to_owned())
+        .unwrap_or_else(|| Page::Notes.href())
 }
 
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub(crate) fn LoginPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let query = use_query_map();
@@ -58,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
             navigate(
                 &next_page(query.read_untracked().get("next")),
                 Default::default(),
-            )
+            );
         }
     };
     // Logged in already (or just now, in another tab): go on.
@@ -96,13 +93,13 @@ pub fn LoginPage() -> impl IntoView {
                 <Alert message=error/>
                 <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
             </form>
-            <p>"New here? "<A href="/register">"Create an account"</A>"."</p>
+            <p>"New here? "<A href=Page::Register.href()>"Create an account"</A>"."</p>
         </section>
     }
 }
 
 #[component]
-pub fn RegisterPage() -> impl IntoView {
+pub(crate) fn RegisterPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
@@ -135,7 +132,7 @@ pub fn RegisterPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = register.value().get() {
-            navigate("/notes", Default::default());
+            navigate(&Page::Notes.href(), Default::default());
         }
     });
     let error = failure(register);
@@ -159,7 +156,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <Alert message=error/>
                 <button type="submit" disabled=move || register.pending().get()>"Create account"</button>
             </form>
-            <p>"Have an account? "<A href="/login">"Log in"</A>"."</p>
+            <p>"Have an account? "<A href=Page::Login.href()>"Log in"</A>"."</p>
         </section>
     }
 }

@@ -6,21 +6,23 @@ mod auth;
 mod notes;
 mod sessions;
 
-pub use account::AccountPage;
-pub use admin::AdminPage;
-pub use auth::{HomePage, LoginPage, RegisterPage};
-pub use notes::{NotePage, NotesPage};
-pub use sessions::SessionsPage;
+pub(crate) use account::AccountPage;
+pub(crate) use admin::AdminPage;
+pub(crate) use auth::{HomePage, LoginPage, RegisterPage};
+pub(crate) use notes::{NotePage, NotesPage};
+pub(crate) use sessions::SessionsPage;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::routes::Page;
+
 #[component]
-pub fn NotFound() -> impl IntoView {
+pub(crate) fn NotFound() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Page not found"</h1>
-            <p>"There is no page at this address. "<A href="/">"Go to the start page"</A>"."</p>
+            <p>"There is no page at this address. "<A href=Page::Home.href()>"Go to the start page"</A>"."</p>
         </section>
     }
 }

@@ -9,17 +9,13 @@ use leptos_router::{
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected, failure},
+    components::{Alert, failure, when_loaded},
+    routes::{NOTE_ID, Page},
     session::{authed, use_auth},
 };
 
 #[component]
-pub fn NotesPage() -> impl IntoView {
-    view! { <Protected><NotesList/></Protected> }
-}
-
-#[component]
-fn NotesList() -> impl IntoView {
+pub(crate) fn NotesPage() -> impl IntoView {
     let auth = use_auth();
     let notes = LocalResource::new(move || authed(auth, AuthedApi::notes));
     let title = RwSignal::new(String::new());
@@ -47,23 +43,20 @@ fn NotesList() -> impl IntoView {
                 <Alert message=add_error/>
                 <button type="submit" disabled=move || add.pending().get()>"Add note"</button>
             </form>
-            {move || match notes.get() {
-                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => {
-                    view! { <p class="empty">"No notes yet. Add your first one above."</p> }.into_any()
-                }
-                Some(Ok(list)) => view! {
+            {when_loaded(notes, move |list| if list.is_empty() {
+                view! { <p class="empty">"No notes yet. Add your first one above."</p> }.into_any()
+            } else {
+                view! {
                     <ul class="notes">
                         {list.into_iter().map(|n| view! {
                             <li>
-                                <A href=format!("/notes/{}", n.id)>{n.title}</A>
+                                <A href=Page::Note(n.id).href()>{n.title}</A>
                                 <span class="meta">"Updated "<time datetime=n.updated_at.clone()>{n.updated_at.replace('T', " ").replace('Z', " UTC")}</time></span>
                             </li>
                         }).collect_view()}
                     </ul>
-                }.into_any(),
-            }}
+                }.into_any()
+            })}
         </section>
     }
 }
@@ -82,16 +75,11 @@ fn NoteFields(title: RwSignal<String>, body: RwSignal<String>, rows: u32) -> imp
 }
 
 #[component]
-pub fn NotePage() -> impl IntoView {
-    view! { <Protected><NoteEditor/></Protected> }
-}
-
-#[component]
-fn NoteEditor() -> impl IntoView {
+pub(crate) fn NotePage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = move || params.read().get(NOTE_ID).unwrap_or_default();
     let note = LocalResource::new(move || {
         let id = id();
         authed(auth, move |api| api.note(id.clone()))
@@ -118,7 +106,7 @@ fn NoteEditor() -> impl IntoView {
         let navigate = navigate.clone();
         async move {
             authed(auth, move |api| api.delete_note(id.clone())).await?;
-            navigate("/notes", Default::default());
+            navigate(&Page::Notes.href(), Default::default());
             Ok::<(), ApiError>(())
         }
     });
@@ -127,11 +115,8 @@ fn NoteEditor() -> impl IntoView {
 
     view! {
         <section class="card">
-            <p><A href="/notes">"← All notes"</A></p>
-            {move || match note.get() {
-                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
-                Some(Ok(_)) => view! {
+            <p><A href=Page::Notes.href()>"← All notes"</A></p>
+            {when_loaded(note, move |_| view! {
                     <form class="note-form" on:submit=move |ev| {
                         ev.prevent_default();
                         saved.set(None);
@@ -145,8 +130,7 @@ fn NoteEditor() -> impl IntoView {
                             <button type="button" class="danger" on:click=move |_| { delete.dispatch(()); }>"Delete"</button>
                         </div>
                     </form>
-                }.into_any(),
-            }}
+            })}
         </section>
     }
 }

@@ -4,14 +4,9 @@ use leptos::prelude::*;
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, Protected, failure},
+    components::{Alert, failure, when_loaded},
     session::{self, authed, use_auth},
 };
-
-#[component]
-pub fn SessionsPage() -> impl IntoView {
-    view! { <Protected><SessionsList/></Protected> }
-}
 
 /// "Firefox on Linux"-style summary of a User-Agent, or the raw string.
 fn describe(user_agent: Option<&str>) -> String {
@@ -49,7 +44,7 @@ fn when(rfc3339: &str) -> String {
 }
 
 #[component]
-fn SessionsList() -> impl IntoView {
+pub(crate) fn SessionsPage() -> impl IntoView {
     let auth = use_auth();
     let sessions = LocalResource::new(move || authed(auth, AuthedApi::sessions));
     let sign_out = Action::new_unsync(move |(id, current): &(String, bool)| {
@@ -77,10 +72,7 @@ fn SessionsList() -> impl IntoView {
             <h1>"Sessions"</h1>
             <p>"Every browser where you are logged in. Sign out any you do not recognise."</p>
             <Alert message=error/>
-            {move || match sessions.get() {
-                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p role="alert" class="alert">{e.message()}</p> }.into_any(),
-                Some(Ok(list)) => view! {
+            {when_loaded(sessions, move |list| view! {
                     <ul class="sessions">
                         {list.into_iter().map(|s| {
                             let key = (s.id.clone(), s.current);
@@ -99,8 +91,7 @@ fn SessionsList() -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
-                }.into_any(),
-            }}
+            })}
             <button type="button" class="danger" on:click=move |_| { sign_out_others.dispatch(()); }>
                 "Sign out other sessions"
             </button>

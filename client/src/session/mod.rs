@@ -1,0 +1,175 @@
+//! The session manager: the auth state every page reads, and the only code
+//! that touches `localStorage` (in `storage`).
+//!
+//! It keeps the access token fresh (`renewal`: renewing shortly before it
+//! expires, one refresh at a time across every tab of the origin), retries a
+//! call once after `token_expired`, ends the session on `token_revoked`,
+//! `invalid_token` or a failed refresh, checks in with the server every 10 s
+//! while the page is visible (so a session revoked elsewhere ends here too),
+//! and follows logins, refreshes and logouts made in other tabs through
+//! `storage` events.
+//!
+//! Everything that touches the browser runs only after hydration (from
+//! effects, actions and local resources); on the server the state stays
+//! "not ready", so the server and the first client render agree.
+
+mod renewal;
+mod storage;
+
+use std::{future::Future, time::Duration};
+
+use jotpass_shared::{ErrorCode, TokenResponse, User};
+use leptos::prelude::*;
+
+use self::{
+    renewal::{HEARTBEAT, check_in, due_for_renewal, keep_fresh, renew},
+    storage::Stored,
+};
+use crate::api::{ApiError, AuthedApi};
+
+/// The notice shown on the login page when the server ended the session.
+pub const SESSION_ENDED: &str = "Your session has ended. Please log in again.";
+
+/// The auth state, provided as context by [`provide_auth`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    /// The logged-in user (as last stored), or `None`.
+    pub user: RwSignal<Option<User>>,
+    /// Whether storage has been read (false on the server and before hydration).
+    pub ready: RwSignal<bool>,
+    /// A message for the login page ("Your session has ended…").
+    pub notice: RwSignal<Option<String>>,
+    /// True while this tab refreshes; other calls in the tab wait for it.
+    refreshing: RwSignal<bool>,
+    /// This tab's id in the refresh lease.
+    tab_id: StoredValue<String>,
+}
+
+impl Auth {
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .get()
+            .is_some_and(|u| u.has_role(jotpass_shared::ADMIN_ROLE))
+    }
+
+    /// Whether a person is logged in: `None` until storage has been read
+    /// (on the server, and before hydration), then `Some(..)`.
+    pub fn signed_in(&self) -> Option<bool> {
+        self.ready.get().then(|| self.user.with(Option::is_some))
+    }
+}
+
+/// Creates the auth state and, once hydrated, loads it from storage and
+/// starts the renewal timer, the heartbeat and the cross-tab listener.
+pub fn provide_auth() -> Auth {
+    let auth = Auth {
+        user: RwSignal::new(None),
+        ready: RwSignal::new(false),
+        notice: RwSignal::new(None),
+        refreshing: RwSignal::new(false),
+        // Filled in the browser: the server has no tab, nor `Math.random`.
+        tab_id: StoredValue::new(String::new()),
+    };
+    provide_context(auth);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |started: Option<()>| {
+        if started.is_some() {
+            return;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a random number in [0, 1e16) is an id, not a quantity"
+        )]
+        let tab_id = (js_sys::Math::random() * 1e16) as u64;
+        auth.tab_id.set_value(format!("{tab_id:x}"));
+        auth.user.set(storage::load().map(|s| s.user));
+        auth.ready.set(true);
+        let listener = window_event_listener(leptos::ev::storage, move |ev| {
+            if ev.key().as_deref() == Some(storage::SESSION_KEY) {
+                // Another tab logged in, refreshed or logged out.
+                auth.user.set(storage::load().map(|s| s.user));
+            }
+        });
+        let timer = set_interval_with_handle(move || keep_fresh(auth), Duration::from_millis(500));
+        let heartbeat = set_interval_with_handle(move || check_in(auth), HEARTBEAT);
+        on_cleanup(move || {
+            listener.remove();
+            for timer in [timer, heartbeat].into_iter().flatten() {
+                timer.clear();
+            }
+        });
+    });
+    auth
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+/// Stores a new token response (login, password change) and shows the user.
+pub fn start(auth: Auth, tokens: TokenResponse) {
+    let stored = storage::to_stored(tokens);
+    storage::save(&stored);
+    auth.notice.set(None);
+    auth.user.set(Some(stored.user));
+}
+
+/// Forgets the session in this tab and every other one; `notice` is shown on
+/// the login page.
+pub fn end(auth: Auth, notice: Option<&str>) {
+    storage::forget();
+    auth.notice.set(notice.map(str::to_owned));
+    auth.user.set(None);
+}
+
+/// Logs out on the server (best effort) and here.
+pub async fn log_out(auth: Auth) {
+    // Forget the session first: a call still in flight that the logout makes
+    // fail then finds nothing to end, and shows no "session ended" notice.
+    let stored = storage::load();
+    end(auth, None);
+    if let Some(stored) = stored {
+        let _ = AuthedApi::new(stored.token).logout().await;
+    }
+}
+
+/// Runs `call` with a fresh access token. After `token_expired` it refreshes
+/// once and retries; when the server refuses the session it ends it.
+pub async fn authed<T, F, Fut>(auth: Auth, call: F) -> Result<T, ApiError>
+where
+    F: Fn(AuthedApi) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut stored = storage::load().ok_or_else(ApiError::not_logged_in)?;
+    if due_for_renewal(&stored) {
+        stored = renew(auth, stored).await?;
+    }
+    let result = match call(AuthedApi::new(stored.token.clone())).await {
+        Err(e) if e.code() == Some(ErrorCode::TokenExpired) => {
+            stored = renew(auth, stored).await?;
+            call(AuthedApi::new(stored.token.clone())).await
+        }
+        other => other,
+    };
+    result.inspect_err(|e| {
+        if ends_session(e) {
+            end_if_current(auth, &stored);
+        }
+    })
+}
+
+/// Ends the session with the notice, unless it is no longer the stored one
+/// (logged out, or replaced by a login or a refresh meanwhile).
+fn end_if_current(auth: Auth, used: &Stored) {
+    if storage::load().is_some_and(|current| current.refresh_token == used.refresh_token) {
+        end(auth, Some(SESSION_ENDED));
+    }
+}
+
+fn ends_session(e: &ApiError) -> bool {
+    matches!(
+        e.code(),
+        Some(ErrorCode::TokenRevoked | ErrorCode::InvalidToken | ErrorCode::TokenExpired)
+    )
+}
