@@ -202,7 +202,7 @@ impl TestApp {
     }
 
     /// `GET /api/auth/token` with `Authorization: Basic base64(username:password)`.
-    pub async fn basic_login(&self, username: &str, password: &str) -> Response {
+    pub(crate) async fn basic_login(&self, username: &str, password: &str) -> Response {
         use base64::{Engine, engine::general_purpose::STANDARD};
         let encoded = STANDARD.encode(format!("{username}:{password}"));
         self.request(Method::GET, "/api/auth/token")
