@@ -36,8 +36,30 @@ use crate::{
     routes::{Page, segments},
 };
 
-/// The HTML document around the app, rendered on the server only.
+/// The id of the element the app is hydrated into.
+const APP_ROOT_ID: &str = "app";
+
+/// The id of the notice the server renders when a form was posted before
+/// the app had hydrated (see [`PostedForm`]).
+pub const POSTED_NOTICE_ID: &str = "posted-notice";
+
+/// What the server puts in the page when a form was submitted before the
+/// app had hydrated (a `POST` to the page): only the username, never any
+/// other field. Provided as context by the server's page handler.
+#[derive(Clone, Debug, Default)]
+pub struct PostedForm {
+    pub username: Option<String>,
+}
+
+/// The notice of a [`PostedForm`] answer.
+pub const POSTED_NOTICE: &str =
+    "The page was still loading, so nothing was done. Please try again.";
+
+/// The HTML document around the app, rendered on the server only. Besides
+/// the app's root it holds what must show without the app: the notice of a
+/// form posted too early, and what to do without JavaScript.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let posted = use_context::<PostedForm>();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -50,7 +72,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {posted.map(|posted| view! {
+                    <p id=POSTED_NOTICE_ID class="alert posted" role="alert"
+                        data-username=posted.username>{POSTED_NOTICE}</p>
+                })}
+                <noscript>
+                    <p class="alert posted">
+                        "jotpass needs JavaScript and WebAssembly. Allow them for this site and reload the page."
+                    </p>
+                </noscript>
+                <div id=APP_ROOT_ID><App/></div>
             </body>
         </html>
     }
@@ -99,8 +130,13 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use wasm_bindgen::JsCast;
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    let root = leptos::prelude::document()
+        .get_element_by_id(APP_ROOT_ID)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .expect("the shell renders the app's root");
+    leptos::mount::hydrate_from(root, App).forget();
     // Marks the end-to-end tests and the benchmark wait for.
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::ApiError,
-    components::{Alert, Field, failure},
+    components::{Alert, Field, PostForm, Submit, failure},
     routes::Page,
     session::{self, authed, use_auth},
 };
@@ -59,8 +59,7 @@ pub(crate) fn AccountPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Account"</h1>
             <h2>"Change password"</h2>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
+            <PostForm action=Page::Account.href() on_submit=move || {
                 done.set(None);
                 if new_problem().is_none() {
                     change.dispatch(ChangePasswordRequest {
@@ -74,20 +73,19 @@ pub(crate) fn AccountPage() -> impl IntoView {
                     help=Signal::derive(move || new_problem().unwrap_or_else(|| "At least 8 characters.".to_owned()))/>
                 <Alert message=change_error/>
                 <p role="status" class="status">{move || done.get()}</p>
-                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
-            </form>
+                <Submit label="Change password" busy=change.pending()/>
+            </PostForm>
 
             <h2>"Delete account"</h2>
             <p>"This deletes your account, your notes and all your sessions. It cannot be undone."</p>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
+            <PostForm action=Page::Account.href() on_submit=move || {
                 delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked().into() });
             }>
                 <Field id="delete-password" label="Password" value=confirm kind="password" autocomplete="current-password"/>
                 <Alert message=delete_error/>
-                <button type="submit" class="danger"
-                    disabled=move || confirm.get().is_empty() || delete.pending().get()>"Delete account"</button>
-            </form>
+                <Submit label="Delete account" class="danger"
+                    busy=Signal::derive(move || confirm.get().is_empty() || delete.pending().get())/>
+            </PostForm>
         </section>
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::{Api, ApiError},
-    components::{Alert, Field, Loading, failure},
+    components::{Alert, Field, Loading, PostForm, Submit, failure, posted_notice},
     routes::Page,
     session::{self, use_auth},
 };
@@ -76,13 +76,13 @@ pub(crate) fn LoginPage() -> impl IntoView {
         }
     });
     let error = failure(login);
+    let posted = posted_notice(username);
 
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <Alert message=Signal::derive(move || auth.notice.get())/>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
+            <Alert message=Signal::derive(move || auth.notice.get().or_else(|| posted.get()))/>
+            <PostForm action=Page::Login.href() on_submit=move || {
                 login.dispatch(CredentialsRequest {
                     username: username.get_untracked(),
                     password: password.get_untracked().into(),
@@ -91,8 +91,8 @@ pub(crate) fn LoginPage() -> impl IntoView {
                 <Field id="username" label="Username" value=username autocomplete="username"/>
                 <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
                 <Alert message=error/>
-                <button type="submit" disabled=move || login.pending().get()>"Log in"</button>
-            </form>
+                <Submit label="Log in" busy=login.pending()/>
+            </PostForm>
             <p>"New here? "<A href=Page::Register.href()>"Create an account"</A>"."</p>
         </section>
     }
@@ -136,12 +136,13 @@ pub(crate) fn RegisterPage() -> impl IntoView {
         }
     });
     let error = failure(register);
+    let posted = posted_notice(username);
 
     view! {
         <section class="card narrow">
             <h1>"Create account"</h1>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
+            <Alert message=posted/>
+            <PostForm action=Page::Register.href() on_submit=move || {
                 if username_problem().is_none() && password_problem().is_none() {
                     register.dispatch(CredentialsRequest {
                         username: username.get_untracked(),
@@ -154,8 +155,8 @@ pub(crate) fn RegisterPage() -> impl IntoView {
                 <Field id="password" label="Password" value=password kind="password" autocomplete="new-password"
                     help=Signal::derive(move || password_problem().unwrap_or_else(|| "At least 8 characters. A long phrase is best.".to_owned()))/>
                 <Alert message=error/>
-                <button type="submit" disabled=move || register.pending().get()>"Create account"</button>
-            </form>
+                <Submit label="Create account" busy=register.pending()/>
+            </PostForm>
             <p>"Have an account? "<A href=Page::Login.href()>"Log in"</A>"."</p>
         </section>
     }

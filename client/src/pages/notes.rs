@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, failure, when_loaded},
+    components::{Alert, PostForm, Submit, failure, when_loaded},
     routes::{NOTE_ID, Page},
     session::{authed, use_auth},
 };
@@ -35,14 +35,13 @@ pub(crate) fn NotesPage() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Notes"</h1>
-            <form class="note-form" on:submit=move |ev| {
-                ev.prevent_default();
+            <PostForm action=Page::Notes.href() class="note-form" on_submit=move || {
                 add.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
             }>
                 <NoteFields title body rows=3/>
                 <Alert message=add_error/>
-                <button type="submit" disabled=move || add.pending().get()>"Add note"</button>
-            </form>
+                <Submit label="Add note" busy=add.pending()/>
+            </PostForm>
             {when_loaded(notes, move |list| if list.is_empty() {
                 view! { <p class="empty">"No notes yet. Add your first one above."</p> }.into_any()
             } else {
@@ -117,8 +116,7 @@ pub(crate) fn NotePage() -> impl IntoView {
         <section class="card">
             <p><A href=Page::Notes.href()>"← All notes"</A></p>
             {when_loaded(note, move |_| view! {
-                    <form class="note-form" on:submit=move |ev| {
-                        ev.prevent_default();
+                    <PostForm action=Page::Note(id()).href() class="note-form" on_submit=move || {
                         saved.set(None);
                         save.dispatch(NoteRequest { title: title.get_untracked(), body: body.get_untracked() });
                     }>
@@ -126,10 +124,10 @@ pub(crate) fn NotePage() -> impl IntoView {
                         <Alert message=error/>
                         <p role="status" class="status">{move || saved.get()}</p>
                         <div class="actions">
-                            <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                            <Submit label="Save" busy=save.pending()/>
                             <button type="button" class="danger" on:click=move |_| { delete.dispatch(()); }>"Delete"</button>
                         </div>
-                    </form>
+                    </PostForm>
             })}
         </section>
     }

@@ -1,28 +1,74 @@
 //! The pages: the Leptos app rendered on the server (and hydrated in the
 //! browser), its static files, and the not-found answer for everything else.
+//!
+//! Every form of the app is `method="post"` to its own page, so a form
+//! submitted before the app has hydrated arrives here as a `POST` to a page.
+//! The server does not act on it (the tokens live only in the browser, by
+//! design): it answers the same page with a notice and the username kept,
+//! never another field, with `no-store`. Like every body, it is read by the
+//! body limit's middleware and never logged.
 
 use axum::{
     Router,
+    body::Body,
     extract::{Request, State},
-    http::{Method, StatusCode, header},
+    http::{HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
+    routing::post,
 };
-use jotpass_client::{App, shell};
+use jotpass_client::{App, PostedForm, shell};
+use jotpass_shared::Username;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
 
-use super::headers::content_security_policy;
+use super::{MAX_BODY, body::is_form, headers::content_security_policy};
 use crate::{error::ApiError, state::AppState};
 
-/// Adds the app's routes and the fallback to `routes`.
+/// Adds the app's routes (`GET`, and the `POST` of a form sent before
+/// hydration) and the fallback to `routes`.
 pub(super) fn with_pages(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     let paths = generate_route_list(App);
+    let page_paths: Vec<String> = paths.iter().map(|l| l.path().to_owned()).collect();
     let leptos = state.leptos.clone();
-    routes
-        .leptos_routes_with_context(state, paths, page_context(state.clone()), move || {
+    let pages =
+        routes.leptos_routes_with_context(state, paths, page_context(state.clone()), move || {
             shell(leptos.clone())
-        })
+        });
+    page_paths
+        .iter()
+        .fold(pages, |router, path| router.route(path, post(posted_page)))
         .fallback(fallback)
+}
+
+/// A form posted to a page before the app had hydrated: the page again,
+/// with the notice and the username (if it is a valid one), and nothing
+/// else of the body.
+async fn posted_page(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    // Already read and limited by the body middleware; this only collects it.
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let username = is_form(&parts.headers)
+        .then(|| serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok())
+        .flatten()
+        .and_then(|fields| fields.into_iter().find(|(name, _)| name == "username"))
+        .and_then(|(_, value)| Username::parse(&value).ok().map(|_| value));
+    let posted = PostedForm { username };
+    let context = page_context(state.clone());
+    let leptos = state.leptos.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            context();
+            provide_context(posted.clone());
+        },
+        move || shell(leptos.clone()),
+    );
+    let mut response = render(Request::from_parts(parts, Body::empty())).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Runs before each page renders: sends the CSP that allows exactly the

@@ -10,6 +10,7 @@ mod errors_and_headers;
 mod keys;
 mod login;
 mod notes;
+mod pages;
 mod refresh;
 mod register;
 mod scale_out;

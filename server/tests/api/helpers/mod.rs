@@ -10,7 +10,7 @@ pub(crate) use app::{
     PASSWORD, TestApp, TestUser, fresh_database_url, postgres_admin_url, spawn_app, spawn_app_with,
     unique_name,
 };
-pub(crate) use processes::{run_cli, start_process, stop_process};
+pub(crate) use processes::{run_cli, start_process, start_process_logged, stop_process};
 pub(crate) use tokens::{TEST_SECRET, fetch_jwks, forge, jwt_part};
 
 use jotpass_shared::ErrorBody;

@@ -4,12 +4,22 @@ use std::{
     io::{BufRead, BufReader, Write},
     path::Path,
     process::{Child, Command, ExitStatus, Output, Stdio},
+    sync::{Arc, Mutex},
 };
 
 /// Starts the real `jotpass` binary in `dir` with `vars` (and nothing
 /// inherited but PATH) on a free port; answers the child and its base URL
 /// once it listens.
 pub(crate) fn start_process(dir: &Path, vars: &[(&str, &str)]) -> (Child, String) {
+    let (child, url, _log) = start_process_logged(dir, vars);
+    (child, url)
+}
+
+/// What a server process has logged so far, line by line.
+pub(crate) type Log = Arc<Mutex<Vec<String>>>;
+
+/// [`start_process`], keeping every line the server logs.
+pub(crate) fn start_process_logged(dir: &Path, vars: &[(&str, &str)]) -> (Child, String, Log) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jotpass"))
         .current_dir(dir)
         .env_clear()
@@ -33,8 +43,14 @@ pub(crate) fn start_process(dir: &Path, vars: &[(&str, &str)]) -> (Child, String
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let log = Log::default();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    (child, url, log)
 }
 
 /// SIGTERM, then wait.
