@@ -2,15 +2,18 @@
 # A throwaway PostgreSQL for the tests, from Debian's packages.
 #
 #   scripts/postgres.sh start DIR   initialise DIR and start a server on 127.0.0.1:$PGPORT
-#                                   (default 55432); prints the admin URL
+#                                   (default 55432); prints the admin URL. With PG_TLS=1
+#                                   the server also speaks TLS, with a certificate for
+#                                   127.0.0.1 signed by a throwaway CA (DIR/root.crt).
 #   scripts/postgres.sh stop DIR    stop it (the caller removes DIR)
+#   scripts/postgres.sh resume DIR  start an initialised DIR again (after stop)
 #
 # PostgreSQL refuses to run as root, so it runs as the `postgres` user that
 # the Debian package creates. fsync is off: the data is thrown away anyway.
 set -euo pipefail
 
-cmd=${1:?usage: postgres.sh start|stop DIR}
-dir=${2:?usage: postgres.sh start|stop DIR}
+cmd=${1:?usage: postgres.sh start|stop|resume DIR}
+dir=${2:?usage: postgres.sh start|stop|resume DIR}
 port=${PGPORT:-55432}
 
 pg_bin() {
@@ -25,6 +28,15 @@ as_postgres() {
   fi
 }
 
+run_server() {
+  local bin tls=""
+  bin=$(pg_bin)
+  if [ -f "$dir/server.crt" ]; then
+    tls="-c ssl=on -c ssl_cert_file='$dir/server.crt' -c ssl_key_file='$dir/server.key'"
+  fi
+  as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400 $tls\" start" >/dev/null
+}
+
 case "$cmd" in
   start)
     if [ -z "$(pg_bin)" ]; then
@@ -35,15 +47,31 @@ case "$cmd" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_postgres "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync" >/dev/null
-    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start" >/dev/null
+    if [ "${PG_TLS:-0}" = 1 ]; then
+      # A throwaway CA (root.crt, what a client trusts) and a server
+      # certificate for 127.0.0.1 that it signed.
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=jotpass test CA" \
+        -keyout "$dir/root.key" -out "$dir/root.crt" 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+      printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n' > "$dir/server.ext"
+      openssl x509 -req -in "$dir/server.csr" -CA "$dir/root.crt" -CAkey "$dir/root.key" \
+        -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
+      chmod 600 "$dir/server.key"
+      [ "$(id -u)" = 0 ] && chown postgres: "$dir/server.key" "$dir/server.crt"
+    fi
+    run_server
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+  resume)
+    run_server
     ;;
   stop)
     bin=$(pg_bin)
     as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w stop" >/dev/null || true
     ;;
   *)
-    echo "usage: postgres.sh start|stop DIR" >&2
+    echo "usage: postgres.sh start|stop|resume DIR" >&2
     exit 2
     ;;
 esac

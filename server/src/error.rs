@@ -67,8 +67,9 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
-    /// 503 `internal`: the health check failed.
-    #[error("unhealthy: {0}")]
+    /// 503 `unavailable` with `Retry-After`: the database is down or
+    /// unreachable (or the health check failed). The cause goes to the log only.
+    #[error("unavailable: {0}")]
     Unavailable(String),
     /// 500 `internal`: a fault of the server. The cause goes to the log only.
     #[error(transparent)]
@@ -121,7 +122,7 @@ impl ApiError {
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, C::MethodNotAllowed),
             Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, C::UnsupportedMediaType),
             Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, C::PayloadTooLarge),
-            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, C::Internal),
+            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, C::Unavailable),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, C::Internal),
         }
     }
@@ -154,7 +155,9 @@ impl ApiError {
                 "Send the body as application/json (or form-encoded where accepted).".to_owned()
             }
             Self::PayloadTooLarge => "The request body is larger than 64 KiB.".to_owned(),
-            Self::Unavailable(_) => "The service is unavailable.".to_owned(),
+            Self::Unavailable(_) => {
+                "The service is unavailable for a moment. Try again shortly.".to_owned()
+            }
             Self::Internal(_) => "Internal server error.".to_owned(),
         }
     }
@@ -205,6 +208,9 @@ impl IntoResponse for ApiError {
         if let Self::RateLimited { retry_after } = &self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after.max(&1)));
         }
+        if let Self::Unavailable(_) = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
         match self {
             Self::Internal(e) => {
                 let detail = format!("{e:#}");
@@ -222,7 +228,26 @@ impl IntoResponse for ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// A database that cannot be reached is `503`, anything else `500`.
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("database"))
+        if database_unreachable(&e) {
+            Self::Unavailable(format!("database: {e}"))
+        } else {
+            Self::Internal(anyhow::Error::new(e).context("database"))
+        }
+    }
+}
+
+/// Whether `e` says the database is down or unreachable (rather than that
+/// the query was wrong): no connection to be had in time, the socket or TLS
+/// failed, or PostgreSQL's connection-exception and shutdown classes.
+fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }

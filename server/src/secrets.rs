@@ -15,6 +15,12 @@ use std::{
 
 use anyhow::Context;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chacha20poly1305::{
+    KeyInit, XChaCha20Poly1305, XNonce,
+    aead::{Aead, Payload},
+};
+use hkdf::Hkdf;
+use jotpass_shared::Redacted;
 use sha2::{Digest, Sha256};
 
 /// `N` bytes from the operating system's generator.
@@ -38,6 +44,71 @@ pub fn new_token() -> String {
 /// stretching): nobody can search that space.
 pub fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A 256-bit key for XChaCha20-Poly1305: what jotpass seals secrets with
+/// (EdDSA private keys and TOTP secrets under the key-encryption key; a
+/// refresh token's successor under a key derived from the token). Never
+/// printed.
+#[derive(Debug)]
+pub struct SealKey(Redacted<[u8; 32]>);
+
+impl SealKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Redacted::new(bytes))
+    }
+
+    /// A key derived from an opaque token with HKDF-SHA256: whoever holds the
+    /// token can open what was sealed for it; the database, which holds only
+    /// the token's hash, cannot. `purpose` keeps keys for different uses apart.
+    pub fn derive_from_token(token: &str, purpose: &str) -> Self {
+        let mut key = [0u8; 32];
+        Hkdf::<Sha256>::new(None, token.as_bytes())
+            .expand(purpose.as_bytes(), &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self::from_bytes(key)
+    }
+
+    /// Encrypts `message`, bound to `context` (associated data that must be
+    /// given again to open it): base64url(nonce || ciphertext).
+    pub fn seal(&self, context: &[u8], message: &[u8]) -> String {
+        let nonce = random_bytes::<24>();
+        let sealed = self
+            .cipher()
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: message,
+                    aad: context,
+                },
+            )
+            .expect("XChaCha20-Poly1305 seals any message of our sizes");
+        URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat())
+    }
+
+    /// Decrypts what [`SealKey::seal`] made with this key and `context`;
+    /// `None` for another key, another context, or tampered text.
+    pub fn open(&self, context: &[u8], sealed: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() <= 24 {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().ok()?;
+        self.cipher()
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
+            .ok()
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.0.expose().into())
+    }
 }
 
 /// Creates `dir` (and its parents) readable by the owner only, if it is
@@ -94,6 +165,27 @@ mod tests {
             & 0o777;
         assert_eq!(dir_mode, 0o700);
         assert_eq!(load_or_create_secret_file(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn sealed_text_opens_only_with_its_key_and_context() {
+        let key = SealKey::derive_from_token("a token", "test");
+        let sealed = key.seal(b"ctx", b"the secret");
+        assert!(!sealed.contains("the secret"));
+        assert_eq!(key.open(b"ctx", &sealed).unwrap(), b"the secret");
+        assert!(key.open(b"other", &sealed).is_none());
+        assert!(
+            SealKey::derive_from_token("another token", "test")
+                .open(b"ctx", &sealed)
+                .is_none()
+        );
+        assert!(
+            SealKey::derive_from_token("a token", "another purpose")
+                .open(b"ctx", &sealed)
+                .is_none()
+        );
+        assert!(key.open(b"ctx", "not base64 at all!").is_none());
+        assert!(key.open(b"ctx", "").is_none());
     }
 
     #[test]

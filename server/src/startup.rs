@@ -1,11 +1,19 @@
 //! Building the application from a [`Config`]: the one path that both `main`
 //! and the tests take, so tests exercise the real wiring.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::{
     accounts::Accounts,
@@ -47,7 +55,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops accepting and lets the
-    /// requests in flight finish.
+    /// requests in flight finish (for at most [`SHUTDOWN_GRACE`]).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -65,17 +73,76 @@ impl Application {
             })
         });
         let app = http::router(self.state);
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = serve(self.listener, app, shutdown).await;
         if let Some(task) = reloader {
             task.abort();
         }
         served
     }
+}
+
+/// A request's headers must have arrived this long after the connection
+/// opened (or the previous response), or the connection is dropped: slow
+/// clients cannot pin connections (API.md, "Timeouts and limits of the
+/// transport"). The body's own limit is `http::BODY_TIMEOUT`.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After SIGTERM, requests in flight get this long to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The transport: HTTP/1.1 connections with the header timeout, each
+/// request carrying its peer address, and a graceful shutdown bounded by
+/// [`SHUTDOWN_GRACE`]. (`axum::serve` has no header timeout.)
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let builder = builder.http1_only();
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, don't spin.
+                    tracing::warn!(error = %e, "accepting a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that vanished or timed out: nothing to answer.
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+        }
+    }
+    Ok(())
 }
 
 /// Everything a request needs, built once.

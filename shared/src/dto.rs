@@ -12,6 +12,11 @@ use crate::Redacted;
 pub struct CredentialsRequest {
     pub username: String,
     pub password: Redacted<String>,
+    /// A login may present the device token an earlier login of this user
+    /// handed out here: failures counted against the username then do not
+    /// apply (API.md, "Device tokens"). Ignored by registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<Redacted<String>>,
 }
 
 /// `POST /api/auth/refresh`.
@@ -80,6 +85,10 @@ pub struct TokenResponse {
     /// When the session (and so every refresh token of it) ends, in Unix seconds.
     pub refresh_expires: u64,
     pub user: User,
+    /// After a login (not a refresh): this device's token, to present with
+    /// the next login of this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<Redacted<String>>,
 }
 
 /// A login session as `GET /api/sessions` lists it.
@@ -118,6 +127,7 @@ mod tests {
         let creds = CredentialsRequest {
             username: "alice".into(),
             password: Redacted::new("hunter2hunter2".into()),
+            device_token: None,
         };
         let shown = format!("{creds:?}");
         assert!(shown.contains("alice"));

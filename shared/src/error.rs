@@ -22,6 +22,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// 503: the database is down or unreachable; try again shortly.
+    Unavailable,
     Internal,
 }
 
@@ -43,6 +45,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
     }

@@ -18,6 +18,8 @@ pub enum InputError {
     PasswordIsUsername,
     TitleLength,
     BodyLength,
+    /// U+0000, which no database column should hold (PostgreSQL refuses it).
+    Nul,
 }
 
 impl fmt::Display for InputError {
@@ -34,6 +36,7 @@ impl fmt::Display for InputError {
             Self::PasswordIsUsername => "Password must not be the same as the username.",
             Self::TitleLength => "Title must be 1 to 200 characters long.",
             Self::BodyLength => "Body must be at most 20000 characters long.",
+            Self::Nul => "Text must not contain the NUL character (U+0000).",
         })
     }
 }
@@ -147,6 +150,9 @@ impl NoteTitle {
         if !(1..=200).contains(&len) {
             return Err(InputError::TitleLength);
         }
+        if raw.contains('\0') {
+            return Err(InputError::Nul);
+        }
         Ok(Self(raw))
     }
 
@@ -163,6 +169,9 @@ impl NoteBody {
     pub fn parse(raw: String) -> Result<Self, InputError> {
         if raw.chars().count() > 20_000 {
             return Err(InputError::BodyLength);
+        }
+        if raw.contains('\0') {
+            return Err(InputError::Nul);
         }
         Ok(Self(raw))
     }
@@ -270,5 +279,51 @@ mod tests {
             NoteBody::parse("é".repeat(20_001)),
             Err(InputError::BodyLength)
         );
+        assert_eq!(NoteTitle::parse("a\0b".into()), Err(InputError::Nul));
+        assert_eq!(NoteBody::parse("\0".into()), Err(InputError::Nul));
+    }
+}
+
+/// No input makes a parser panic, and what parses is what the rules say.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn usernames_parse_to_their_rules_and_again_to_themselves(raw in "\\PC{0,40}|[A-Za-z0-9_.-]{0,40}") {
+            if let Ok(name) = Username::parse(&raw) {
+                let s = name.as_str();
+                prop_assert!((3..=32).contains(&s.chars().count()));
+                prop_assert!(s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c)));
+                prop_assert_eq!(s, raw.to_ascii_lowercase());
+                prop_assert_eq!(Username::parse(s).unwrap(), name.clone());
+            }
+        }
+
+        #[test]
+        fn passwords_are_kept_exactly_or_refused(raw in any::<String>(), user in "[a-z]{3,10}") {
+            match Password::parse(raw.clone(), &user) {
+                Ok(p) => {
+                    prop_assert_eq!(p.expose(), raw.as_str());
+                    let shown = format!("{p:?}");
+                    prop_assert_eq!(shown.as_str(), "Password([redacted])");
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+
+        #[test]
+        fn note_fields_are_kept_exactly_or_refused(title in any::<String>(), body in any::<String>()) {
+            if let Ok(t) = NoteTitle::parse(title.clone()) {
+                prop_assert_eq!(t.as_str(), title.as_str());
+                prop_assert!(!title.contains('\0'));
+            }
+            if let Ok(b) = NoteBody::parse(body.clone()) {
+                prop_assert_eq!(b.as_str(), body.as_str());
+            }
+        }
     }
 }

@@ -24,5 +24,9 @@ pub use redacted::Redacted;
 /// The name of the header the jotpass client sends its access token in.
 pub const ACCESS_TOKEN_HEADER: &str = "x-access-token";
 
+/// The header a Basic login sends its device token in (JSON and form logins
+/// send `device_token` in the body).
+pub const DEVICE_TOKEN_HEADER: &str = "x-device-token";
+
 /// The role that grants the `/api/admin` routes.
 pub const ADMIN_ROLE: &str = "admin";

@@ -48,6 +48,9 @@ pub(crate) fn AccountPage() -> impl IntoView {
         let navigate = navigate.clone();
         async move {
             authed(auth, move |api| api.delete_account(req.clone())).await?;
+            if let Some(user) = auth.user.get_untracked() {
+                session::forget_device(&user.username);
+            }
             session::end(auth, Some("Your account was deleted."));
             navigate(&Page::Login.href(), Default::default());
             Ok::<(), ApiError>(())

@@ -9,7 +9,7 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{Api, ApiError},
+    api::Api,
     components::{Alert, Field, Loading, PostForm, Submit, failure, posted_notice},
     routes::Page,
     session::{self, use_auth},
@@ -35,10 +35,22 @@ pub(crate) fn HomePage() -> impl IntoView {
     view! { <Loading/> }
 }
 
-/// Where to go after logging in: `next` if it is a path of this site.
+/// Where to go after logging in: `next` if the browser's own URL parser
+/// resolves it to this origin, else the notes. (Checking the string instead
+/// misses what browsers make of it: `/\\example.com`, `/%5Cexample.com` or a
+/// tab after the slash all mean `//example.com`, another site.) Runs in the
+/// browser only, after a login.
 fn next_page(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+    next.and_then(|next| path_on_this_site(&next))
         .unwrap_or_else(|| Page::Notes.href())
+}
+
+/// The path, query and fragment `next` resolves to, when that is on this
+/// origin.
+fn path_on_this_site(next: &str) -> Option<String> {
+    let origin = window().location().origin().ok()?;
+    let url = web_sys::Url::new_with_base(next, &origin).ok()?;
+    (url.origin() == origin).then(|| format!("{}{}{}", url.pathname(), url.search(), url.hash()))
 }
 
 #[component]
@@ -67,13 +79,8 @@ pub(crate) fn LoginPage() -> impl IntoView {
             }
         }
     });
-    let login = Action::new_unsync(move |req: &CredentialsRequest| {
-        let req = req.clone();
-        async move {
-            let tokens = Api::login(req).await?;
-            session::start(auth, tokens);
-            Ok::<(), ApiError>(())
-        }
+    let login = Action::new_unsync(move |(name, secret): &(String, String)| {
+        session::log_in(auth, name.clone(), secret.clone())
     });
     let error = failure(login);
     let posted = posted_notice(username);
@@ -83,10 +90,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
             <h1>"Log in"</h1>
             <Alert message=Signal::derive(move || auth.notice.get().or_else(|| posted.get()))/>
             <PostForm action=Page::Login.href() on_submit=move || {
-                login.dispatch(CredentialsRequest {
-                    username: username.get_untracked(),
-                    password: password.get_untracked().into(),
-                });
+                login.dispatch((username.get_untracked(), password.get_untracked()));
             }>
                 <Field id="username" label="Username" value=username autocomplete="username"/>
                 <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
@@ -121,13 +125,16 @@ pub(crate) fn RegisterPage() -> impl IntoView {
             .map(|e| e.to_string())
     };
 
-    let register = Action::new_unsync(move |req: &CredentialsRequest| {
-        let req = req.clone();
+    let register = Action::new_unsync(move |(name, secret): &(String, String)| {
+        let (name, secret) = (name.clone(), secret.clone());
         async move {
-            Api::register(req.clone()).await?;
-            let tokens = Api::login(req).await?;
-            session::start(auth, tokens);
-            Ok::<(), ApiError>(())
+            Api::register(CredentialsRequest {
+                username: name.clone(),
+                password: secret.clone().into(),
+                device_token: None,
+            })
+            .await?;
+            session::log_in(auth, name, secret).await
         }
     });
     Effect::new(move |_| {
@@ -144,10 +151,7 @@ pub(crate) fn RegisterPage() -> impl IntoView {
             <Alert message=posted/>
             <PostForm action=Page::Register.href() on_submit=move || {
                 if username_problem().is_none() && password_problem().is_none() {
-                    register.dispatch(CredentialsRequest {
-                        username: username.get_untracked(),
-                        password: password.get_untracked().into(),
-                    });
+                    register.dispatch((username.get_untracked(), password.get_untracked()));
                 }
             }>
                 <Field id="username" label="Username" value=username autocomplete="username"

@@ -18,14 +18,14 @@ mod storage;
 
 use std::{future::Future, time::Duration};
 
-use jotpass_shared::{ErrorCode, TokenResponse, User};
+use jotpass_shared::{CredentialsRequest, ErrorCode, Redacted, TokenResponse, User};
 use leptos::prelude::*;
 
 use self::{
     renewal::{HEARTBEAT, check_in, due_for_renewal, keep_fresh, renew},
     storage::Stored,
 };
-use crate::api::{ApiError, AuthedApi};
+use crate::api::{Api, ApiError, AuthedApi};
 
 /// The notice shown on the login page when the server ended the session.
 pub const SESSION_ENDED: &str = "Your session has ended. Please log in again.";
@@ -107,8 +107,31 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
-/// Stores a new token response (login, password change) and shows the user.
-pub fn start(auth: Auth, tokens: TokenResponse) {
+/// Logs in with the device token this browser holds for `username` (if
+/// any), and starts the session.
+pub async fn log_in(auth: Auth, username: String, password: String) -> Result<(), ApiError> {
+    let device_token = storage::device_token(&username).map(Redacted::new);
+    let tokens = Api::login(CredentialsRequest {
+        username,
+        password: Redacted::new(password),
+        device_token,
+    })
+    .await?;
+    start(auth, tokens);
+    Ok(())
+}
+
+/// Forgets this browser's device token for `username` (the account is gone).
+pub fn forget_device(username: &str) {
+    storage::forget_device(username);
+}
+
+/// Stores a new token response (login, password change) and shows the user;
+/// a login's device token is kept for the next login of this user.
+pub fn start(auth: Auth, mut tokens: TokenResponse) {
+    if let Some(device_token) = tokens.device_token.take() {
+        storage::remember_device(&tokens.user.username, device_token.into_inner());
+    }
     let stored = storage::to_stored(tokens);
     storage::save(&stored);
     auth.notice.set(None);

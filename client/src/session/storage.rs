@@ -1,12 +1,17 @@
 //! What the session manager keeps in `localStorage`, and the only code that
 //! reads or writes it.
 
+use std::collections::HashMap;
+
 use gloo_storage::{LocalStorage, Storage};
 use jotpass_shared::{TokenResponse, User};
 use serde::{Deserialize, Serialize};
 
 pub(super) const SESSION_KEY: &str = "jotpass.session";
 const LEASE_KEY: &str = "jotpass.refresh_lease";
+/// Device tokens by (lower-cased) username: kept across logouts, since they
+/// are what lets this browser log in while the username is locked out.
+const DEVICES_KEY: &str = "jotpass.devices";
 
 /// What is kept under `jotpass.session`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -40,6 +45,27 @@ pub(super) fn save(stored: &Stored) {
 
 pub(super) fn forget() {
     LocalStorage::delete(SESSION_KEY);
+}
+
+pub(super) fn device_token(username: &str) -> Option<String> {
+    devices().remove(&username.to_lowercase())
+}
+
+pub(super) fn remember_device(username: &str, token: String) {
+    let mut devices = devices();
+    devices.insert(username.to_lowercase(), token);
+    let _ = LocalStorage::set(DEVICES_KEY, devices);
+}
+
+pub(super) fn forget_device(username: &str) {
+    let mut devices = devices();
+    if devices.remove(&username.to_lowercase()).is_some() {
+        let _ = LocalStorage::set(DEVICES_KEY, devices);
+    }
+}
+
+fn devices() -> HashMap<String, String> {
+    LocalStorage::get(DEVICES_KEY).unwrap_or_default()
 }
 
 pub(super) fn lease() -> Option<Lease> {

@@ -1,19 +1,25 @@
 //! Logging in, and the one function that checks a password.
 
-use jotpass_shared::{CredentialsRequest, Redacted};
+use jotpass_shared::{CredentialsRequest, Redacted, Username};
 
 use super::{Accounts, Client, Grant};
 use crate::{
+    auth::Attempt,
     db::{SessionRow, UserRow},
     error::ApiError,
     secrets::{new_token, token_hash},
 };
 
+/// How long a device token stays valid after the login that made it.
+const DEVICE_TOKEN_TTL_SECS: i64 = 90 * 86_400;
+
 impl Accounts {
     /// Checks `password` for the user called `username` (as typed) under the
     /// login limits: `429` while blocked; the same `invalid_credentials`
     /// after the same Argon2 work whether the user is unknown or the password
-    /// wrong; a failure counts against the username and `addr`.
+    /// wrong; a failure counts against the username (or, for a login that
+    /// presented a valid device token of the user, that token: `device`) and
+    /// `addr`.
     ///
     /// Every password check goes through here: logins, and the step-up of a
     /// password change or an account deletion.
@@ -22,12 +28,17 @@ impl Accounts {
         addr: &str,
         username: &str,
         password: Redacted<String>,
+        device: Option<&str>,
     ) -> Result<UserRow, ApiError> {
         let now = self.clock.now();
-        self.limiter
-            .check_login(&self.db, username, addr, now)
-            .await?;
-        let user = self.db.user_by_username(&username.to_lowercase()).await?;
+        let who = device.map_or(Attempt::Username(username), Attempt::Device);
+        self.limiter.check_login(&self.db, who, addr, now).await?;
+        // A name that cannot be a username is an unknown user: it never
+        // reaches the database (nor does text it would refuse, like NUL).
+        let user = match Username::parse(username) {
+            Ok(name) => self.db.user_by_username(name.as_str()).await?,
+            Err(_) => None,
+        };
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let matched = self.hasher.verify(password.into_inner(), stored).await?;
         match (matched, user) {
@@ -40,7 +51,7 @@ impl Accounts {
                 };
                 tracing::info!(reason, "password check failed");
                 self.limiter
-                    .record_login_failure(&self.db, username, addr, now)
+                    .record_login_failure(&self.db, who, addr, now)
                     .await?;
                 Err(ApiError::InvalidCredentials { basic: false })
             }
@@ -48,17 +59,38 @@ impl Accounts {
     }
 
     /// `POST /api/auth/token` (and Basic `GET`): the password, then a new
-    /// session with its first refresh token.
+    /// session with its first refresh token, and the device token — the one
+    /// presented if it is valid for this user, else a new one.
     pub async fn log_in(
         &self,
         client: &Client,
         req: CredentialsRequest,
     ) -> Result<Grant, ApiError> {
+        let device = self
+            .valid_device_token(&req.username, req.device_token)
+            .await?;
+        let device_hash = device.as_ref().map(|t| token_hash(t.expose()));
         let user = self
-            .check_password(&client.addr, &req.username, req.password)
+            .check_password(
+                &client.addr,
+                &req.username,
+                req.password,
+                device_hash.as_deref(),
+            )
             .await?;
         let now = self.clock.now();
         let refresh_token = new_token();
+        let mut tx = self.db.begin().await?;
+        let (device_token, device_hash) = match (device, device_hash) {
+            (Some(token), Some(hash)) => (token, hash),
+            _ => {
+                let token = new_token();
+                let hash = token_hash(&token);
+                tx.add_device_token(&hash, &user.id, now, now + DEVICE_TOKEN_TTL_SECS)
+                    .await?;
+                (Redacted::new(token), hash)
+            }
+        };
         let session = SessionRow {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: user.id.clone(),
@@ -67,8 +99,8 @@ impl Accounts {
             expires_at: now + self.session_ttl,
             revoked_at: None,
             user_agent: client.user_agent.clone(),
+            device_hash: Some(device_hash),
         };
-        let mut tx = self.db.begin().await?;
         tx.create_session(&session, &token_hash(&refresh_token))
             .await?;
         tx.commit().await?;
@@ -78,7 +110,30 @@ impl Accounts {
             session_id: session.id,
             session_expires: session.expires_at,
             refresh_token: Redacted::new(refresh_token),
+            device_token: Some(device_token),
             issued_at: now,
         })
+    }
+
+    /// The presented device token, if it is a valid one of the user called
+    /// `username`; an invalid, expired or foreign one is ignored, with no
+    /// error and no hint.
+    async fn valid_device_token(
+        &self,
+        username: &str,
+        presented: Option<Redacted<String>>,
+    ) -> Result<Option<Redacted<String>>, ApiError> {
+        let (Some(token), Ok(username)) = (presented, Username::parse(username)) else {
+            return Ok(None);
+        };
+        let valid = self
+            .db
+            .device_token_valid(
+                &token_hash(token.expose()),
+                username.as_str(),
+                self.clock.now(),
+            )
+            .await?;
+        Ok(valid.then_some(token))
     }
 }

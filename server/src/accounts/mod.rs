@@ -58,6 +58,8 @@ pub struct Grant {
     pub session_id: String,
     pub session_expires: i64,
     pub refresh_token: Redacted<String>,
+    /// A login's device token (the one presented, or a new one).
+    pub device_token: Option<Redacted<String>>,
     /// The instant the flow recorded; the access token's `iat`.
     pub issued_at: i64,
 }

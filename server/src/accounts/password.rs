@@ -12,8 +12,9 @@ use crate::{
 impl Accounts {
     /// `PUT /api/me/password`: the new password is parsed, the current one
     /// checked (a wrong one counts as a failed login); then, in one
-    /// transaction, the hash is replaced, every other session revoked and
-    /// this session's refresh tokens replaced by a new one. Access tokens
+    /// transaction, the hash is replaced, every other session and every other
+    /// device token revoked, and this session's refresh tokens replaced by a
+    /// new one. Access tokens
     /// already issued for this session keep working until they expire.
     pub async fn change_password(
         &self,
@@ -25,7 +26,7 @@ impl Accounts {
         let new_password = Password::parse(new_password.into_inner(), &current.username)
             .map_err(|e| ApiError::invalid_field("new_password", e.to_string()))?;
         let user = self
-            .check_password(addr, &current.username, current_password)
+            .check_password(addr, &current.username, current_password, None)
             .await?;
         let session = &current.session;
         let hash = self.hasher.hash(new_password.expose().to_owned()).await?;
@@ -41,6 +42,11 @@ impl Accounts {
             .tx()
             .replace_refresh_tokens(&session.id, &token_hash(&refresh_token), now)
             .await?;
+        // This device keeps its device token; every other one is revoked.
+        change
+            .tx()
+            .revoke_device_tokens(&user.id, session.device_hash.as_deref(), now)
+            .await?;
         change.commit().await?;
         tracing::info!(user_id = %user.id, "password changed");
         Ok(Grant {
@@ -49,6 +55,7 @@ impl Accounts {
             // Fixed at login: a password change does not extend the session.
             session_expires: session.expires_at,
             refresh_token: Redacted::new(refresh_token),
+            device_token: None,
             issued_at: now,
         })
     }

@@ -45,18 +45,18 @@ impl Accounts {
         Ok(())
     }
 
-    /// An admin's force-logout: every session of the user; `404` when there
-    /// is no such user.
+    /// An admin's force-logout: every session and every device token of the
+    /// user; `404` when there is no such user.
     pub async fn force_log_out(&self, admin_id: &str, user_id: &str) -> Result<(), ApiError> {
         if self.db.user_by_id(user_id).await?.is_none() {
             return Err(ApiError::NotFound);
         }
+        let now = self.clock.now();
         let mut change = self.sessions.change(&self.db).await?;
-        change
-            .revoke_user_sessions(user_id, None, self.clock.now())
-            .await?;
+        change.revoke_user_sessions(user_id, None, now).await?;
+        change.tx().revoke_device_tokens(user_id, None, now).await?;
         change.commit().await?;
-        tracing::info!(%admin_id, %user_id, "sessions revoked by an admin");
+        tracing::info!(%admin_id, %user_id, "sessions and device tokens revoked by an admin");
         Ok(())
     }
 
@@ -87,7 +87,7 @@ impl Accounts {
         password: Redacted<String>,
     ) -> Result<(), ApiError> {
         let user = self
-            .check_password(addr, &current.username, password)
+            .check_password(addr, &current.username, password, None)
             .await?;
         let mut change = self.sessions.change(&self.db).await?;
         change.delete_user(&user.id).await?;

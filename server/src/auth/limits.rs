@@ -1,10 +1,15 @@
-//! Login and registration limits (API.md, "Login limits").
+//! Login and registration limits (API.md, "Login limits", "Device tokens").
 //!
 //! A fixed window starts at the first counted event for a key. With `5/5m`,
 //! five failed logins are answered normally; from the sixth attempt on, every
 //! login for that username or from that address is `429` until the window
 //! that began with the first failure has passed. A success does not reset the
 //! count. Refused (`429`) attempts are not counted, so the window does end.
+//!
+//! A login that presents a valid device token of the user is counted against
+//! that device token instead of the username (the address still counts), so
+//! a guessing attack from elsewhere cannot lock a person out of the devices
+//! they already use.
 
 use crate::{config::RateLimit, db::Db, error::ApiError};
 
@@ -14,17 +19,26 @@ pub struct Limiter {
     pub register: RateLimit,
 }
 
+/// Who a login attempt is counted against, besides its address.
+#[derive(Clone, Copy, Debug)]
+pub enum Attempt<'a> {
+    /// The username as typed.
+    Username(&'a str),
+    /// The hash of a valid device token of the user.
+    Device(&'a str),
+}
+
 impl Limiter {
-    /// `429` if logins for `username` (as typed) or from `addr` are blocked at `now`.
+    /// `429` if logins for `who` or from `addr` are blocked at `now`.
     pub async fn check_login(
         &self,
         db: &Db,
-        username: &str,
+        who: Attempt<'_>,
         addr: &str,
         now: i64,
     ) -> Result<(), ApiError> {
         let mut retry_after = 0;
-        for key in login_keys(username, addr) {
+        for key in login_keys(who, addr) {
             if let Some((start, count)) = db.limit_counter(&key).await? {
                 let ends = start + self.login.window;
                 if ends > now && count >= i64::from(self.login.max) {
@@ -38,15 +52,15 @@ impl Limiter {
         Ok(())
     }
 
-    /// Counts a failed login against the username and the address.
+    /// Counts a failed login against `who` and the address.
     pub async fn record_login_failure(
         &self,
         db: &Db,
-        username: &str,
+        who: Attempt<'_>,
         addr: &str,
         now: i64,
     ) -> Result<(), ApiError> {
-        for key in login_keys(username, addr) {
+        for key in login_keys(who, addr) {
             db.count_limit_event(&key, self.login.window, now).await?;
         }
         Ok(())
@@ -67,13 +81,22 @@ impl Limiter {
     }
 }
 
-/// The counter keys of a login: the username as typed, lower-cased and cut
-/// to 64 characters (so that junk input cannot grow the counters table),
+/// The counter keys of a login: the username as typed — lower-cased,
+/// without NUL (which PostgreSQL refuses) and cut to 64 characters (so that
+/// junk input cannot grow the counters table) — or the device token's hash;
 /// and the address.
-fn login_keys(username: &str, addr: &str) -> [String; 2] {
-    let username: String = username.to_lowercase().chars().take(64).collect();
-    [
-        format!("login:user:{username}"),
-        format!("login:addr:{addr}"),
-    ]
+fn login_keys(who: Attempt<'_>, addr: &str) -> [String; 2] {
+    let who = match who {
+        Attempt::Username(username) => {
+            let username: String = username
+                .to_lowercase()
+                .chars()
+                .filter(|c| *c != '\0')
+                .take(64)
+                .collect();
+            format!("login:user:{username}")
+        }
+        Attempt::Device(hash) => format!("login:device:{hash}"),
+    };
+    [who, format!("login:addr:{addr}")]
 }

@@ -14,7 +14,7 @@ mod stored_keys;
 pub mod token;
 
 pub use keyring::Keys;
-pub use limits::Limiter;
+pub use limits::{Attempt, Limiter};
 pub use password::PasswordHasherPool;
 pub use sessions::{SessionCache, SessionChange};
 pub use sources::find_token;

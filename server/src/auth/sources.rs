@@ -157,3 +157,44 @@ mod tests {
         }
     }
 }
+
+/// No header, query or form value makes the token search panic, and a
+/// single token in an enabled place is always the one found.
+#[cfg(test)]
+mod properties {
+    use axum::http::{HeaderMap, HeaderValue, Uri};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_request_parts_are_answered(
+            header in proptest::collection::vec(any::<u8>(), 0..80),
+            auth in proptest::collection::vec(any::<u8>(), 0..80),
+            query in "[ -~]{0,80}",
+            form in proptest::collection::vec(any::<String>(), 0..3),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&header) {
+                headers.insert("x-access-token", v);
+            }
+            if let Ok(v) = HeaderValue::from_bytes(&auth) {
+                headers.insert("authorization", v);
+            }
+            let all = TokenSources::parse("header,bearer,form,query").unwrap();
+            if let Ok(uri) = format!("/api/me?{query}").parse::<Uri>() {
+                let _ = find_token(all, &headers, &uri, form);
+            }
+        }
+
+        #[test]
+        fn one_token_in_the_header_is_found(token in "[A-Za-z0-9._-]{1,200}") {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-access-token", HeaderValue::from_str(&token).unwrap());
+            let uri: Uri = "/api/me".parse().unwrap();
+            let enabled = TokenSources::parse("header").unwrap();
+            prop_assert_eq!(find_token(enabled, &headers, &uri, vec![]).unwrap(), Some(token));
+        }
+    }
+}

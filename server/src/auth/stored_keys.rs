@@ -16,12 +16,7 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chacha20poly1305::{
-    KeyInit, XChaCha20Poly1305, XNonce,
-    aead::{Aead, Payload},
-};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jotpass_shared::Redacted;
 use sha2::{Digest, Sha256};
@@ -29,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     config::Config,
     db::{Db, SigningKeyRow},
-    secrets::{load_or_create_secret_file, random_bytes},
+    secrets::{SealKey, load_or_create_secret_file, random_bytes},
 };
 
 /// How long a new key is published before it signs.
@@ -40,7 +35,7 @@ pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// The key-encryption key. Never printed.
 #[derive(Debug)]
-pub struct Kek(Redacted<[u8; 32]>);
+pub struct Kek(SealKey);
 
 impl Kek {
     /// `JOTPASS_KEY_ENCRYPTION_KEY` (hashed to 32 bytes), else the data file.
@@ -53,46 +48,22 @@ impl Kek {
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(Redacted::new(bytes))
-    }
-
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(self.0.expose().into())
+        Self(SealKey::from_bytes(bytes))
     }
 
     /// Encrypts `seed`, bound to `kid`: base64url(nonce || ciphertext).
-    fn seal(&self, kid: &str, seed: &[u8; 32]) -> anyhow::Result<String> {
-        let nonce = random_bytes::<24>();
-        let sealed = self
-            .cipher()
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: seed,
-                    aad: kid.as_bytes(),
-                },
-            )
-            .map_err(|_| anyhow::anyhow!("encrypting a signing key"))?;
-        Ok(URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
+    fn seal(&self, kid: &str, seed: &[u8; 32]) -> String {
+        self.0.seal(kid.as_bytes(), seed)
     }
 
     /// Decrypts a stored seed; fails when the KEK is not the one it was sealed with.
     pub fn open(&self, kid: &str, stored: &str) -> anyhow::Result<[u8; 32]> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(stored)
-            .context("stored private key")?;
-        anyhow::ensure!(bytes.len() > 24, "stored private key is too short");
-        let (nonce, sealed) = bytes.split_at(24);
-        let nonce: [u8; 24] = nonce.try_into().expect("split at 24");
-        let seed = self
-            .cipher()
-            .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad: kid.as_bytes() })
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "cannot decrypt signing key {kid}: JOTPASS_KEY_ENCRYPTION_KEY (or data/key_encryption_key) \
-                     is not the one it was stored with"
-                )
-            })?;
+        let seed = self.0.open(kid.as_bytes(), stored).ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot decrypt signing key {kid}: JOTPASS_KEY_ENCRYPTION_KEY (or data/key_encryption_key) \
+                 is not the one it was stored with"
+            )
+        })?;
         seed.try_into()
             .map_err(|_| anyhow::anyhow!("stored seed is not 32 bytes"))
     }
@@ -102,10 +73,7 @@ impl Kek {
 pub(super) fn key_row(kek: &Kek, seed: &[u8; 32], now: i64, activates_at: i64) -> SigningKeyRow {
     let (public_key, kid) = ed25519_public(seed);
     SigningKeyRow {
-        private_key: Redacted::new(
-            kek.seal(&kid, seed)
-                .expect("sealing 32 bytes with a valid key"),
-        ),
+        private_key: Redacted::new(kek.seal(&kid, seed)),
         kid,
         public_key,
         created_at: now,

@@ -100,6 +100,7 @@ pub fn response(
     session_id: &str,
     session_expires: i64,
     refresh_token: String,
+    device_token: Option<Redacted<String>>,
 ) -> anyhow::Result<TokenResponse> {
     let exp = (now + keys.access_ttl()).min(session_expires);
     let claims = Claims {
@@ -121,6 +122,7 @@ pub fn response(
         refresh_token: Redacted::new(refresh_token),
         refresh_expires: unix(session_expires),
         user,
+        device_token,
     })
 }
 
@@ -315,6 +317,43 @@ mod tests {
         assert_eq!(verify(&other, &token, 1000), Err(TokenFailure::Invalid));
         for junk in ["", "abc", "a.b", "a.b.c.d", "....", "é.é.é"] {
             assert_eq!(verify(&keys, junk, 1000), Err(TokenFailure::Invalid));
+        }
+    }
+}
+
+/// No string, and no header or claims our own key signed, makes the verifier
+/// panic or accept what it should not.
+#[cfg(test)]
+mod properties {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn keys() -> Keys {
+        Keys::hs256(&[7u8; 32], &Config::from_lookup(|_| None).unwrap())
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_refused_without_a_panic(token in any::<String>()) {
+            prop_assert!(verify(&keys(), &token, 1000).is_err());
+        }
+
+        #[test]
+        fn any_signed_json_is_judged_without_a_panic(header in any::<String>(), payload in any::<String>()) {
+            let h = URL_SAFE_NO_PAD.encode(&header);
+            let p = URL_SAFE_NO_PAD.encode(&payload);
+            let sig = jsonwebtoken::crypto::sign(
+                format!("{h}.{p}").as_bytes(),
+                &jsonwebtoken::EncodingKey::from_secret(&[7u8; 32]),
+                jsonwebtoken::Algorithm::HS256,
+            )
+            .unwrap();
+            // Arbitrary text is neither a JOSE header nor our claims.
+            let token = format!("{h}.{p}.{sig}");
+            prop_assert!(verify(&keys(), &token, 1000).is_err());
         }
     }
 }

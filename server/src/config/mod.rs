@@ -383,3 +383,48 @@ mod tests {
         );
     }
 }
+
+/// Whatever the environment holds, start-up either works or stops with one
+/// line naming a variable; it never panics, and never shows a secret.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const VARS: [&str; 15] = [
+        "LEPTOS_SITE_ADDR",
+        "DATABASE_URL",
+        "JOTPASS_JWT_ALG",
+        "JOTPASS_JWT_SECRET",
+        "JOTPASS_KEY_ENCRYPTION_KEY",
+        "JOTPASS_ACCESS_TTL",
+        "JOTPASS_SESSION_TTL",
+        "JOTPASS_LEEWAY",
+        "JOTPASS_TOKEN_SOURCES",
+        "JOTPASS_LOGIN_LIMIT",
+        "JOTPASS_REGISTER_LIMIT",
+        "JOTPASS_TRUST_PROXY",
+        "JOTPASS_CORS_ORIGINS",
+        "LEPTOS_RELOAD_PORT",
+        "JOTPASS_DATA_DIR",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_value_of_any_variable_is_accepted_or_named(index in 0..VARS.len(), value in any::<String>()) {
+            let var = VARS[index];
+            match Config::from_lookup(|name| (name == var).then(|| value.clone())) {
+                Ok(_) => {}
+                Err(e) => {
+                    prop_assert_eq!(e.var, var);
+                    let line = e.to_string();
+                    prop_assert!(!line.contains('\n'));
+                    if var.ends_with("SECRET") || var.ends_with("KEY") {
+                        prop_assert!(value.len() < 4 || !line.contains(&value));
+                    }
+                }
+            }
+        }
+    }
+}

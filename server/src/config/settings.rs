@@ -178,3 +178,46 @@ mod tests {
         assert!(TokenSources::parse(",").is_err());
     }
 }
+
+/// No setting's text makes a parser panic, and the written forms round-trip.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn durations_parse_what_they_say(n in 0_i64..100_000, unit in "[smhd]") {
+            let scale = match unit.as_str() { "s" => 1, "m" => 60, "h" => 3600, _ => 86_400 };
+            let expected = Some(n * scale).filter(|s| *s <= 10 * 365 * 86_400);
+            prop_assert_eq!(parse_duration(&format!("{n}{unit}")), expected);
+        }
+
+        #[test]
+        fn no_text_makes_a_setting_parser_panic(raw in any::<String>()) {
+            let _ = parse_duration(&raw);
+            let _ = parse_rate_limit(&raw);
+            let _ = TokenSources::parse(&raw);
+            let _ = parse_origins(&raw);
+        }
+
+        #[test]
+        fn rate_limits_round_trip(max in 1_u32..10_000, n in 1_i64..1000, unit in "[smhd]") {
+            let limit = parse_rate_limit(&format!("{max}/{n}{unit}")).unwrap();
+            prop_assert_eq!(limit.max, max);
+            prop_assert_eq!(Some(limit.window), parse_duration(&format!("{n}{unit}")));
+        }
+
+        #[test]
+        fn any_subset_of_sources_round_trips(mask in 1_u8..16) {
+            let chosen: Vec<TokenSource> =
+                TokenSource::ALL.into_iter().filter(|s| mask & s.bit() != 0).collect();
+            let text = chosen.iter().map(|s| s.setting_name()).collect::<Vec<_>>().join(",");
+            let parsed = TokenSources::parse(&text).unwrap();
+            for source in TokenSource::ALL {
+                prop_assert_eq!(parsed.contains(source), chosen.contains(&source));
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! committed its writes; the methods of [`Tx`] are committed together by
 //! [`Tx::commit`] (an account flow that changes several rows uses one).
 
+mod devices;
 mod keys;
 mod limits;
 mod notes;
@@ -24,6 +25,12 @@ pub use keys::SigningKeyRow;
 pub use notes::NoteRow;
 pub use sessions::{RefreshLookup, SessionRow, SessionWithUser};
 pub use users::{PasswordHashString, Roles, UserRow, UserWithSessions};
+
+/// How long a request waits for a PostgreSQL connection before it answers `503`.
+pub const ACQUIRE_TIMEOUT_POSTGRES: Duration = Duration::from_millis(1500);
+
+/// How long `/healthz` waits for the database before answering `503`.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A handle to the database pool; cheap to clone.
 #[derive(Clone, Debug)]
@@ -59,7 +66,15 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url).context("DATABASE_URL is not usable")?;
         let pool = AnyPoolOptions::new()
             .max_connections(if is_sqlite { 4 } else { 10 })
-            .acquire_timeout(Duration::from_secs(10))
+            // PostgreSQL may be down or unreachable: a request gets its 503
+            // quickly instead of waiting on a dead pool, and the pool
+            // reconnects by itself when the database is back. A local
+            // SQLite file is never "down"; its writers may queue longer.
+            .acquire_timeout(if is_sqlite {
+                Duration::from_secs(10)
+            } else {
+                ACQUIRE_TIMEOUT_POSTGRES
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if is_sqlite {
@@ -94,12 +109,13 @@ impl Db {
         Ok(Tx(self.pool.begin().await?))
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query within a second.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        let query = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(PING_TIMEOUT, query).await {
+            Ok(answer) => answer.map(|_| ()),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 //! `auth::sessions`, the one revocation path, which evicts the session
 //! cache when the transaction commits.
 
+use jotpass_shared::Redacted;
+
 use super::{Db, Roles, Tx};
 
 /// A stored session.
@@ -16,6 +18,8 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub user_agent: Option<String>,
+    /// The hash of the device token the session was started with.
+    pub device_hash: Option<String>,
 }
 
 /// A session with what a request needs to know about its user.
@@ -35,10 +39,16 @@ pub struct RefreshLookup {
     #[sqlx(flatten)]
     pub session: SessionRow,
     pub spent_at: Option<i64>,
+    /// Once spent: the hash of its one successor…
+    pub successor_hash: Option<String>,
+    /// …and the successor itself, sealed under a key derived from this
+    /// token (see `accounts::refresh`). Never printed.
+    #[sqlx(try_from = "Option<String>")]
+    pub successor_sealed: Redacted<Option<String>>,
 }
 
-const SESSION_COLUMNS: &str =
-    "s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.user_agent";
+const SESSION_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, \
+     s.revoked_at, s.user_agent, s.device_hash";
 
 impl Db {
     /// The session `id` with its user, whatever its state.
@@ -90,7 +100,7 @@ impl Db {
         token_hash: &str,
     ) -> Result<Option<RefreshLookup>, sqlx::Error> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS}, r.spent_at
+            "SELECT {SESSION_COLUMNS}, r.spent_at, r.successor_hash, r.successor_sealed
              FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
              WHERE r.token_hash = $1"
         );
@@ -109,8 +119,9 @@ impl Tx {
         refresh_hash: &str,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent)
-             VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+            "INSERT INTO sessions
+                 (id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, device_hash)
+             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
         )
         .bind(&session.id)
         .bind(&session.user_id)
@@ -118,28 +129,33 @@ impl Tx {
         .bind(session.last_used_at)
         .bind(session.expires_at)
         .bind(&session.user_agent)
+        .bind(&session.device_hash)
         .execute(self.conn())
         .await?;
         self.insert_refresh_token(refresh_hash, &session.id, session.created_at)
             .await
     }
 
-    /// Spends `old_hash` and stores `new_hash` for the same session. The
-    /// spend is a conditional update, so of several concurrent transactions
-    /// with one token exactly one gets `Ok(true)`; on `Ok(false)` nothing was
-    /// written and the caller drops the transaction.
+    /// Spends `old_hash`, recording its successor (`new_hash`, and the
+    /// successor sealed for the spent token's holder), and stores `new_hash`
+    /// for the same session. The spend is a conditional update, so of several
+    /// concurrent transactions with one token exactly one gets `Ok(true)`; on
+    /// `Ok(false)` nothing was written and the caller drops the transaction.
     pub async fn rotate_refresh_token(
         &mut self,
         session_id: &str,
         old_hash: &str,
         new_hash: &str,
+        new_sealed: &str,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let spent = sqlx::query(
-            "UPDATE refresh_tokens SET spent_at = $1
-             WHERE token_hash = $2 AND session_id = $3 AND spent_at IS NULL",
+            "UPDATE refresh_tokens SET spent_at = $1, successor_hash = $2, successor_sealed = $3
+             WHERE token_hash = $4 AND session_id = $5 AND spent_at IS NULL",
         )
         .bind(now)
+        .bind(new_hash)
+        .bind(new_sealed)
         .bind(old_hash)
         .bind(session_id)
         .execute(self.conn())

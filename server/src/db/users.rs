@@ -156,7 +156,8 @@ impl Tx {
         Ok(updated == 1)
     }
 
-    /// Deletes the user; their sessions, refresh tokens and notes go with them.
+    /// Deletes the user; their sessions, refresh tokens, notes and device
+    /// tokens go with them.
     pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
         // Explicit deletes, child tables first, so the result never depends on
         // whether a backend enforces ON DELETE CASCADE.
@@ -166,7 +167,7 @@ impl Tx {
         .bind(user_id)
         .execute(self.conn())
         .await?;
-        for table in ["sessions", "notes"] {
+        for table in ["sessions", "notes", "device_tokens"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user_id)
                 .execute(self.conn())

@@ -2,12 +2,15 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
 };
 
-use super::{extract::AdminUser, views::user_view};
+use super::{
+    extract::{AdminUser, Id},
+    views::user_view,
+};
 use crate::{error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -42,7 +45,7 @@ async fn list_users(
 async fn delete_user_sessions(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     state.accounts.force_log_out(admin.user_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -182,3 +182,34 @@ mod tests {
         assert!(body_kind(&h) == BodyKind::Other);
     }
 }
+
+/// No body makes the parsers panic; a well-formed one round-trips.
+#[cfg(test)]
+mod properties {
+    use jotpass_shared::{CredentialsRequest, NoteRequest, Redacted};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse_json::<CredentialsRequest>(&bytes);
+            let _ = parse_json::<NoteRequest>(&bytes);
+            let _ = parse_form::<CredentialsRequest>(&bytes);
+        }
+
+        #[test]
+        fn credentials_round_trip_as_json_and_as_a_form(username in any::<String>(), password in any::<String>()) {
+            let sent = CredentialsRequest {
+                username,
+                password: Redacted::new(password),
+                device_token: None,
+            };
+            let json = serde_json::to_vec(&sent).unwrap();
+            prop_assert_eq!(parse_json::<CredentialsRequest>(&json).unwrap(), sent.clone());
+            let form = serde_urlencoded::to_string(&sent).unwrap();
+            prop_assert_eq!(parse_form::<CredentialsRequest>(form.as_bytes()).unwrap(), sent);
+        }
+    }
+}

@@ -1,10 +1,10 @@
-//! Authentication and the client as handler parameters: [`AuthUser`],
-//! [`AdminUser`], [`ClientAddr`], and `accounts::Client`.
+//! Authentication, the client and path ids as handler parameters:
+//! [`AuthUser`], [`AdminUser`], [`ClientAddr`], `accounts::Client`, [`Id`].
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts},
+    extract::{ConnectInfo, FromRequestParts, Path},
     http::{header, request::Parts},
 };
 use jotpass_shared::{ADMIN_ROLE, Claims};
@@ -129,5 +129,30 @@ impl FromRequestParts<AppState> for Client {
             .filter(|ua| !ua.is_empty())
             .map(|ua| ua.chars().take(256).collect());
         Ok(Self { addr, user_agent })
+    }
+}
+
+/// The `{id}` of a path: a user, session or note id, which jotpass writes
+/// as a UUID (hyphenated, lower case). Anything else — a segment whose
+/// percent-decoding is not UTF-8, a NUL, any other string — is `404
+/// not_found`, the same answer as an unknown id, and never reaches the
+/// database.
+#[derive(Clone, Debug)]
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let canonical =
+            uuid::Uuid::parse_str(&raw).is_ok_and(|id| id.hyphenated().to_string() == raw);
+        if canonical {
+            Ok(Self(raw))
+        } else {
+            Err(ApiError::NotFound)
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The security headers of every response: `nosniff` and `no-referrer`
-//! everywhere, `no-store` on the API, and the pages' Content-Security-Policy.
+//! The headers that hold for every response: `nosniff` and `no-referrer`
+//! everywhere, `no-store` on the API, `Vary: accept-encoding` on the built
+//! site's files, and the pages' Content-Security-Policy.
 
 use axum::{
     extract::{Request, State},
@@ -19,6 +20,14 @@ pub(super) async fn security_headers(
     next: Next,
 ) -> Response {
     let is_api = req.uri().path() == "/api" || req.uri().path().starts_with("/api/");
+    // The built site's files are sent brotli- or gzip-encoded when the
+    // browser accepts it (precompressed copies): caches must key on that.
+    let is_asset = req
+        .uri()
+        .path()
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(state.config.site.pkg_dir.as_str()))
+        .is_some_and(|rest| rest.starts_with('/'));
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -31,6 +40,9 @@ pub(super) async fn security_headers(
     );
     if is_api {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if is_asset {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     let is_html = headers
         .get(header::CONTENT_TYPE)

@@ -3,12 +3,12 @@
 //! request's tracing span with its one log line. The security headers are
 //! in `headers`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::{
     body::Body,
     extract::{MatchedPath, Request, State},
-    http::{Method, header},
+    http::{HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -23,6 +23,11 @@ use crate::{
 
 /// The largest request body accepted, in bytes (API.md: 64 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// A request's body must have arrived this long after its headers (API.md,
+/// "Timeouts and limits of the transport"); the headers' own limit is
+/// `startup::HEADER_TIMEOUT`.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the whole body (refusing more than [`MAX_BODY`] with `413`), then
 /// finds the request's one access token (refusing disabled sources and
@@ -41,7 +46,18 @@ pub(super) async fn body_and_token(
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return ApiError::PayloadTooLarge.into_response();
     }
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    else {
+        // A body trickling in: answer and close, so the connection is freed.
+        let mut response =
+            ApiError::InvalidRequest("The request body did not arrive in time.".into())
+                .into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(

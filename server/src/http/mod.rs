@@ -19,16 +19,25 @@ mod site;
 mod users;
 mod views;
 
-use axum::{Router, http::HeaderValue, middleware::from_fn, middleware::from_fn_with_state};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use std::any::Any;
+
+use axum::{
+    Router, http::HeaderValue, middleware::from_fn, middleware::from_fn_with_state,
+    response::IntoResponse,
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+};
 
 pub use body::{AppJson, JsonOrForm};
-pub use middleware::MAX_BODY;
+pub use middleware::{BODY_TIMEOUT, MAX_BODY};
 
 use crate::{error::ApiError, state::AppState};
 
 /// The whole application. Layers, outermost first: the request log, security
-/// headers, CORS, then the body limit and token search, then routing.
+/// headers, CORS, the body limit and token search, the panic catcher, then
+/// routing.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(users::router())
@@ -38,8 +47,18 @@ pub fn router(state: AppState) -> Router {
         .merge(notes::router())
         .merge(admin::router())
         .merge(meta::router());
+    with_layers(routes, state)
+}
+
+/// `routes` with the pages, the fallbacks and every layer.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     site::with_pages(routes, &state)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Innermost: a handler that panics answers our JSON 500, which the
+        // request log then records; the server carries on.
+        .layer(CatchPanicLayer::custom(|_: Box<dyn Any + Send>| {
+            ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
         .layer(from_fn_with_state(
             state.clone(),
             middleware::body_and_token,
@@ -68,4 +87,60 @@ fn cors(state: &AppState) -> CorsLayer {
             header::HeaderName::from_static(jotpass_shared::ACCESS_TOKEN_HEADER),
         ])
         .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{clock::Clock, config::Config, startup::build_state};
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_a_json_500_and_the_server_carries_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = [
+            (
+                "DATABASE_URL".to_owned(),
+                format!("sqlite://{}/t.db", dir.path().display()),
+            ),
+            (
+                "JOTPASS_DATA_DIR".to_owned(),
+                dir.path().join("data").display().to_string(),
+            ),
+        ];
+        let config = Config::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap();
+        let state = build_state(config, Clock::default()).await.unwrap();
+        async fn boom() -> &'static str {
+            panic!("a bug in a handler");
+        }
+        let boom = Router::new()
+            .route("/api/boom", get(boom))
+            .route("/api/fine", get(|| async { "fine" }));
+        let app = with_layers(boom, state);
+
+        let request = Request::get("/api/boom").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "internal");
+        assert!(!body.to_string().contains("a bug in a handler"));
+
+        let request = Request::get("/api/fine").body(Body::empty()).unwrap();
+        assert_eq!(app.oneshot(request).await.unwrap().status(), 200);
+    }
 }

@@ -1,14 +1,13 @@
 //! `/api/notes`: the caller's notes. Another user's note is `404`, never `403`.
 
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use jotpass_shared::{Note, NoteBody, NoteRequest, NoteTitle};
 
-use super::{body::AppJson, extract::AuthUser, views::note_view};
+use super::{
+    body::AppJson,
+    extract::{AuthUser, Id},
+    views::note_view,
+};
 use crate::{db::NoteRow, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -57,7 +56,7 @@ async fn create_note(
 async fn get_note(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<Note>, ApiError> {
     let note = state
         .db
@@ -70,7 +69,7 @@ async fn get_note(
 async fn update_note(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    Id(id): Id,
     AppJson(req): AppJson<NoteRequest>,
 ) -> Result<Json<Note>, ApiError> {
     let (title, body) = parse_note(req)?;
@@ -91,7 +90,7 @@ async fn update_note(
 async fn delete_note(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     if !state.db.delete_note(user.user_id(), &id).await? {
         return Err(ApiError::NotFound);

@@ -2,13 +2,16 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
 };
 use jotpass_shared::Session;
 
-use super::{extract::AuthUser, views::session_view};
+use super::{
+    extract::{AuthUser, Id},
+    views::session_view,
+};
 use crate::{error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -38,7 +41,7 @@ async fn list_sessions(
 async fn delete_session(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     state.accounts.revoke_session(user.user_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

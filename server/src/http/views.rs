@@ -60,5 +60,6 @@ pub(super) fn token_response(keys: &Keys, grant: Grant) -> Result<TokenResponse,
         &grant.session_id,
         grant.session_expires,
         grant.refresh_token.into_inner(),
+        grant.device_token,
     )?)
 }

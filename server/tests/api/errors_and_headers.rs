@@ -265,3 +265,43 @@ async fn every_page_renders_on_the_server() {
         assert!(html.contains("<main>"), "{path}: {html}");
     }
 }
+
+#[tokio::test]
+async fn an_id_that_is_not_an_id_is_the_same_404_as_an_unknown_one() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    // Not UTF-8 once percent-decoded, a NUL, or simply not an id.
+    for id in ["%ff%fe", "%00", "a%00b", "..", "no-such-thing"] {
+        for (method, path) in [
+            (Method::GET, format!("/api/notes/{id}")),
+            (Method::PUT, format!("/api/notes/{id}")),
+            (Method::DELETE, format!("/api/notes/{id}")),
+            (Method::DELETE, format!("/api/sessions/{id}")),
+        ] {
+            let response = app
+                .authed(method.clone(), &path, user.token())
+                .json(&json!({ "title": "t", "body": "b" }))
+                .send()
+                .await
+                .unwrap();
+            assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn text_a_database_would_refuse_is_422_on_every_backend() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    for (title, body, field) in [("a\u{0}b", "", "title"), ("ok", "x\u{0}", "body")] {
+        let response = app.create_note(user.token(), title, body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error: Value = response.json().await.unwrap();
+        assert!(error["fields"][field].is_string(), "{error}");
+    }
+    // A NUL in a login name is an unknown user, not a database error.
+    let response = app.login_response("ali\u{0}ce", "whatever password").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let response = app.register("ali\u{0}ce", "whatever password").await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+}

@@ -5,8 +5,11 @@ mod helpers;
 
 mod account;
 mod admin_and_cli;
+mod bad_input;
 mod config;
+mod devices;
 mod errors_and_headers;
+mod faults;
 mod keys;
 mod login;
 mod notes;

@@ -51,15 +51,39 @@ async fn spent_once(app: &TestApp) -> (TestUser, TokenResponse) {
 }
 
 #[tokio::test]
-async fn a_token_spent_at_most_10_seconds_ago_gets_the_grace_answer_and_the_session_lives() {
+async fn a_token_presented_again_within_10_seconds_answers_the_same_successor_while_it_is_unspent()
+{
     let app = spawn_app().await;
     let (first, second) = spent_once(&app).await;
     app.clock.advance(10);
+    // A retry (the answer was lost): the same successor, a fresh access token.
+    let response = app.refresh(first.refresh_token()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let retried: TokenResponse = response.json().await.unwrap();
+    assert_eq!(retried.refresh_token, second.refresh_token);
+    assert_eq!(retried.refresh_expires, second.refresh_expires);
+    assert_ne!(retried.token, second.token);
+    assert_eq!(
+        retried.device_token, None,
+        "a refresh hands out no device token"
+    );
+    assert_eq!(
+        app.me(retried.token.expose()).await.status(),
+        StatusCode::OK
+    );
+
+    // Once the successor is spent, the old token is refused, and the session lives.
+    let third: TokenResponse = app
+        .refresh(second.refresh_token.expose())
+        .await
+        .json()
+        .await
+        .unwrap();
     let response = app.refresh(first.refresh_token()).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    assert_eq!(app.me(second.token.expose()).await.status(), StatusCode::OK);
+    assert_eq!(app.me(third.token.expose()).await.status(), StatusCode::OK);
     assert_eq!(
-        app.refresh(second.refresh_token.expose()).await.status(),
+        app.refresh(third.refresh_token.expose()).await.status(),
         StatusCode::OK
     );
 }
@@ -84,24 +108,58 @@ async fn a_token_spent_longer_ago_is_theft_and_revokes_the_session() {
 }
 
 #[tokio::test]
-async fn of_concurrent_refreshes_with_one_token_exactly_one_wins() {
+async fn of_concurrent_refreshes_with_one_token_every_answer_carries_the_one_successor() {
     let app = spawn_app().await;
-    let first = app.new_user().await;
-    let attempts = (0..8).map(|_| app.refresh(first.refresh_token()));
-    let responses = futures::future::join_all(attempts).await;
-    let statuses: Vec<StatusCode> = responses.iter().map(reqwest::Response::status).collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    for response in responses {
-        if response.status() != StatusCode::OK {
-            assert_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let user = app.new_user().await;
+    let mut refresh_token = user.refresh_token().to_owned();
+    for round in 0..5 {
+        let attempts = (0..32).map(|_| app.refresh(&refresh_token));
+        let responses = futures::future::join_all(attempts).await;
+        let mut successors = std::collections::BTreeSet::new();
+        for response in responses {
+            assert_eq!(response.status(), StatusCode::OK, "round {round}");
+            let tokens: TokenResponse = response.json().await.unwrap();
+            assert_eq!(app.me(tokens.token.expose()).await.status(), StatusCode::OK);
+            successors.insert(tokens.refresh_token.into_inner());
+        }
+        assert_eq!(successors.len(), 1, "round {round}: one successor");
+        refresh_token = successors.pop_first().unwrap();
+    }
+    // The session lives, and the last successor refreshes in turn.
+    assert_eq!(app.me(user.token()).await.status(), StatusCode::OK);
+    assert_eq!(app.refresh(&refresh_token).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_database_holds_no_usable_refresh_token() {
+    let app = spawn_app().await;
+    let (first, second) = spent_once(&app).await;
+    let tokens = [
+        first.refresh_token(),
+        second.refresh_token.expose().as_str(),
+    ];
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT token_hash, successor_hash, successor_sealed FROM refresh_tokens")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (hash, successor_hash, sealed) in &rows {
+        for token in tokens {
+            for column in [Some(hash), successor_hash.as_ref(), sealed.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                assert!(!column.contains(token), "a token in the database");
+            }
         }
     }
-    // The losers did not hurt the session.
-    assert_eq!(app.me(first.token()).await.status(), StatusCode::OK);
+    // The spent token's row holds its successor only sealed.
+    let spent = rows.iter().find(|r| r.2.is_some()).expect("a spent row");
+    assert_ne!(spent.2.as_deref(), Some(tokens[1]));
+    pool.close().await;
 }
 
 #[tokio::test]

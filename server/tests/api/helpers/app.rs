@@ -42,6 +42,15 @@ impl TestUser {
         &self.tokens.user.id
     }
 
+    /// The device token its login handed out.
+    pub(crate) fn device_token(&self) -> &str {
+        self.tokens
+            .device_token
+            .as_ref()
+            .expect("a login hands out a device token")
+            .expose()
+    }
+
     /// The session id (`sid`) of the access token.
     pub(crate) fn sid(&self) -> String {
         jwt_part(self.token(), 1)["sid"]
@@ -184,6 +193,27 @@ impl TestApp {
     pub(crate) async fn login_response(&self, username: &str, password: &str) -> Response {
         let body = json!({ "username": username, "password": password });
         self.send(Method::POST, "/api/auth/token", &body).await
+    }
+
+    /// `POST /api/auth/token` from the address `addr` (the server must trust
+    /// `X-Forwarded-For`), presenting `device_token` when given.
+    pub(crate) async fn login_from(
+        &self,
+        addr: &str,
+        username: &str,
+        password: &str,
+        device_token: Option<&str>,
+    ) -> Response {
+        let mut body = json!({ "username": username, "password": password });
+        if let Some(device_token) = device_token {
+            body["device_token"] = json!(device_token);
+        }
+        self.request(Method::POST, "/api/auth/token")
+            .header("x-forwarded-for", addr)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A login that must succeed.
