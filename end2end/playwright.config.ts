@@ -1,14 +1,16 @@
-// Browser tests against real jotpass servers (the debug binary and the site
-// built by `cargo leptos build`), in Debian's headless Chromium.
+// Browser tests against real jotpass servers (the release binary and the
+// precompressed site built by `cargo leptos build --release --precompress`,
+// as deployed), in Debian's headless Chromium.
 //
 // Three servers, each with its own fresh database (in $E2E_DIR, made by run.sh):
 //   main    :3100  generous limits, the usual token lifetime
-//   limits  :3101  JOTPASS_LOGIN_LIMIT=2/5m, to see the 429 message
+//   limits  :3101  JOTPASS_LOGIN_LIMIT=2/5m, to see the 429 message (and
+//                  JOTPASS_TRUST_PROXY, so a test can come from other addresses)
 //   renewal :3102  JOTPASS_ACCESS_TTL=3s, to see tokens renewed
 // Limits count per client address and every browser here is 127.0.0.1, so
 // the limit test gets a server of its own.
 import { defineConfig } from '@playwright/test';
-import { servers } from './tests/servers';
+import { BINARY, servers } from './tests/servers';
 
 const dir = process.env.E2E_DIR;
 if (!dir) throw new Error('E2E_DIR is not set: run the tests with end2end/run.sh');
@@ -16,7 +18,7 @@ if (!dir) throw new Error('E2E_DIR is not set: run the tests with end2end/run.sh
 function server(name: keyof typeof servers, extra: Record<string, string>) {
   const { port } = servers[name];
   return {
-    command: '../target/debug/jotpass',
+    command: BINARY,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -59,7 +61,12 @@ export default defineConfig({
   },
   webServer: [
     server('main', { JOTPASS_LOGIN_LIMIT: '1000/5m', JOTPASS_REGISTER_LIMIT: '1000/1h' }),
-    server('limits', { JOTPASS_LOGIN_LIMIT: '2/5m', JOTPASS_REGISTER_LIMIT: '1000/1h' }),
+    // Trusts X-Forwarded-For, so a test can be a stranger at another address.
+    server('limits', {
+      JOTPASS_LOGIN_LIMIT: '2/5m',
+      JOTPASS_REGISTER_LIMIT: '1000/1h',
+      JOTPASS_TRUST_PROXY: 'true',
+    }),
     server('renewal', {
       JOTPASS_ACCESS_TTL: '3s',
       JOTPASS_LOGIN_LIMIT: '1000/5m',

@@ -1,12 +1,12 @@
 // Who sees what: admins and plain users, and the messages for refused logins.
 import { execFileSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
+import { BINARY, PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
 
 test('an admin sees the admin page; a plain user sees no link and a refusal by URL', async ({ browser }) => {
   const admin = uniqueName('admin');
   // Only the command line grants admin.
-  execFileSync('../target/debug/jotpass', ['user', 'add', admin, '--admin'], {
+  execFileSync(BINARY, ['user', 'add', admin, '--admin'], {
     input: `${PASSWORD}\n`,
     env: { ...process.env, DATABASE_URL: `sqlite://${process.env.E2E_DIR}/main.db` },
   });

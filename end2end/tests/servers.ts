@@ -13,6 +13,9 @@ export function url(server: keyof typeof servers, path = '/'): string {
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** The jotpass binary the servers run (and the tests use as the CLI). */
+export const BINARY = process.env.JOTPASS_BIN ?? '../target/release/jotpass';
+
 let counter = 0;
 /** A username no other test uses (tests of one run share the databases). */
 export function uniqueName(prefix: string): string {
