@@ -47,6 +47,7 @@ fn claims(now: i64) -> Claims {
         sid: "a3c2e1f0-9b8a-4d7c-8e6f-5a4b3c2d1e0f".into(),
         roles: vec![],
         name: "alice".into(),
+        amr: vec!["pwd".into()],
     }
 }
 

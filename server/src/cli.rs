@@ -62,6 +62,10 @@ enum UserCommand {
         #[arg(value_enum)]
         role: RoleArg,
     },
+    /// Turn a user's two-factor authentication (TOTP) off, for a person who
+    /// lost both the phone and the recovery codes; this revokes all their
+    /// sessions. Their password and passkeys stay.
+    MfaReset { name: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -100,6 +104,7 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Serve => serve(config).await,
         Command::User(UserCommand::Add { name, admin }) => add_user(config, &name, admin).await,
         Command::User(UserCommand::Role { name, role }) => set_role(config, &name, role).await,
+        Command::User(UserCommand::MfaReset { name }) => reset_mfa(config, &name).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(config).await,
     };
     match result {
@@ -150,7 +155,7 @@ async fn shutdown_signal() {
 /// The account flows on the configured database.
 async fn accounts(config: &Config) -> anyhow::Result<Accounts> {
     let db = Db::connect(&config.database_url).await?;
-    startup::accounts(config, db, SessionCache::default(), Clock::default()).await
+    startup::accounts(config, db, SessionCache::default(), Clock::default(), None).await
 }
 
 async fn add_user(config: Config, name: &str, admin: bool) -> anyhow::Result<()> {
@@ -213,6 +218,24 @@ async fn set_role(config: Config, name: &str, role: RoleArg) -> anyhow::Result<(
     };
     println!(
         "set the role of {} to {label}; their sessions were revoked",
+        user.username
+    );
+    Ok(())
+}
+
+async fn reset_mfa(config: Config, name: &str) -> anyhow::Result<()> {
+    let username = Username::parse(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = match accounts(&config)
+        .await?
+        .reset_second_factor(username.as_str())
+        .await
+    {
+        Ok(user) => user,
+        Err(ApiError::NotFound) => anyhow::bail!("no user called {}", username.as_str()),
+        Err(e) => return Err(e.into()),
+    };
+    println!(
+        "two-factor authentication of {} is off; their sessions were revoked",
         user.username
     );
     Ok(())

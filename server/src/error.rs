@@ -13,7 +13,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use jotpass_shared::{ErrorBody, ErrorCode};
+use jotpass_shared::{ErrorBody, ErrorCode, Redacted};
 
 /// Why a bearer token was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +30,11 @@ pub enum ApiError {
     /// with a `Bearer` challenge.
     #[error("bearer token refused: {0:?}")]
     Unauthorized(TokenFailure),
-    /// 401 `invalid_token` / `token_expired` / `token_revoked` for a refresh token.
-    /// No challenge: the refresh route is not bearer-protected.
+    /// 401 `invalid_token` / `token_expired` / `token_revoked` for an opaque
+    /// token sent in a body: a refresh token, an `mfa_token`. No challenge:
+    /// those routes are not bearer-protected.
     #[error("refresh token refused: {0:?}")]
-    RefreshRefused(TokenFailure),
+    TokenRefused(TokenFailure),
     /// 403 `insufficient_scope`.
     #[error("the user lacks the role")]
     InsufficientScope,
@@ -52,6 +53,16 @@ pub enum ApiError {
     /// 409 `username_taken`.
     #[error("username taken")]
     UsernameTaken,
+    /// 401 `mfa_required`, with the `mfa_token` that the second step
+    /// (`POST /api/auth/mfa`) finishes and when it expires.
+    #[error("a second factor is required")]
+    MfaRequired {
+        mfa_token: Redacted<String>,
+        mfa_expires: i64,
+    },
+    /// 409 `conflict`: the state does not allow it; the message says why.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// 429 `rate_limited` with `Retry-After: retry_after`.
     #[error("rate limited for {retry_after} s")]
     RateLimited { retry_after: i64 },
@@ -103,7 +114,7 @@ impl ApiError {
         use ErrorCode as C;
         use StatusCode as S;
         match self {
-            Self::Unauthorized(f) | Self::RefreshRefused(f) => (
+            Self::Unauthorized(f) | Self::TokenRefused(f) => (
                 S::UNAUTHORIZED,
                 match f {
                     TokenFailure::Missing => C::MissingToken,
@@ -117,6 +128,8 @@ impl ApiError {
             Self::InvalidRequest(_) => (S::BAD_REQUEST, C::InvalidRequest),
             Self::InvalidInput { .. } => (S::UNPROCESSABLE_ENTITY, C::InvalidInput),
             Self::UsernameTaken => (S::CONFLICT, C::UsernameTaken),
+            Self::MfaRequired { .. } => (S::UNAUTHORIZED, C::MfaRequired),
+            Self::Conflict(_) => (S::CONFLICT, C::Conflict),
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, C::RateLimited),
             Self::NotFound => (S::NOT_FOUND, C::NotFound),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, C::MethodNotAllowed),
@@ -129,13 +142,13 @@ impl ApiError {
 
     fn message(&self) -> String {
         match self {
-            Self::Unauthorized(f) | Self::RefreshRefused(f) => match (self, f) {
+            Self::Unauthorized(f) | Self::TokenRefused(f) => match (self, f) {
                 (_, TokenFailure::Missing) => "An access token is required.",
-                (Self::RefreshRefused(_), TokenFailure::Invalid) => {
-                    "The refresh token is not valid."
+                (Self::TokenRefused(_), TokenFailure::Invalid) => {
+                    "The token is not valid, or no longer."
                 }
-                (Self::RefreshRefused(_), TokenFailure::Expired) => "The session has expired.",
-                (Self::RefreshRefused(_), TokenFailure::Revoked) => "The session was revoked.",
+                (Self::TokenRefused(_), TokenFailure::Expired) => "The session has expired.",
+                (Self::TokenRefused(_), TokenFailure::Revoked) => "The session was revoked.",
                 (_, TokenFailure::Invalid) => "The access token is not valid.",
                 (_, TokenFailure::Expired) => "The access token expired.",
                 (_, TokenFailure::Revoked) => "The access token was revoked.",
@@ -146,6 +159,10 @@ impl ApiError {
             Self::InvalidRequest(m) => m.clone(),
             Self::InvalidInput { message, .. } => message.clone(),
             Self::UsernameTaken => "That username is taken.".to_owned(),
+            Self::MfaRequired { .. } => {
+                "Enter the code from your authenticator app, or a recovery code.".to_owned()
+            }
+            Self::Conflict(why) => (*why).to_owned(),
             Self::RateLimited { retry_after } => {
                 format!("Too many attempts. Try again in {retry_after} seconds.")
             }
@@ -192,10 +209,19 @@ impl IntoResponse for ApiError {
             Self::InvalidInput { fields, .. } => Some(fields.clone()),
             _ => None,
         };
+        let (mfa_token, mfa_expires) = match &self {
+            Self::MfaRequired {
+                mfa_token,
+                mfa_expires,
+            } => (Some(mfa_token.clone()), u64::try_from(*mfa_expires).ok()),
+            _ => (None, None),
+        };
         let body = ErrorBody {
             error: code,
             message: self.message(),
             fields,
+            mfa_token,
+            mfa_expires,
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();

@@ -16,8 +16,10 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::{
-    accounts::Accounts,
-    auth::{Keys, Limiter, PasswordHasherPool, RELOAD_EVERY, SessionCache},
+    accounts::{self, Accounts},
+    auth::{
+        Kek, Keys, Limiter, PasswordHasherPool, RELOAD_EVERY, SessionCache, webauthn::Passkeys,
+    },
     clock::Clock,
     config::Config,
     db::Db,
@@ -152,7 +154,17 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         .await
         .context("loading the signing keys")?;
     let sessions = SessionCache::default();
-    let accounts = accounts(&config, db.clone(), sessions.clone(), clock.clone()).await?;
+    // The key-encryption key seals TOTP secrets (and EdDSA keys, which
+    // `Keys` loads for itself).
+    let kek = Arc::new(Kek::load(&config).context("loading the key-encryption key")?);
+    let accounts = accounts(
+        &config,
+        db.clone(),
+        sessions.clone(),
+        clock.clone(),
+        Some(kek),
+    )
+    .await?;
     let leptos = LeptosOptions::builder()
         .output_name(config.site.output_name.clone())
         .site_root(config.site.root.clone())
@@ -176,13 +188,15 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     })
 }
 
-/// The account flows on `db`, for the server and for the CLI (which has no
-/// keys, pages or cache of its own to speak of).
+/// The account flows on `db`, for the server and for the CLI. The CLI
+/// passes no `kek`: it enrols no second factor, and must not create a key
+/// file as a side effect.
 pub async fn accounts(
     config: &Config,
     db: Db,
     sessions: SessionCache,
     clock: Clock,
+    kek: Option<Arc<Kek>>,
 ) -> anyhow::Result<Accounts> {
     // Argon2 may use half the cores (at least one): a login storm then leaves
     // the other half to the requests that only check a token.
@@ -193,10 +207,14 @@ pub async fn accounts(
     };
     Ok(Accounts::new(
         db,
-        PasswordHasherPool::new(permits).await?,
-        sessions,
-        limiter,
-        clock,
-        config.session_ttl,
+        accounts::Parts {
+            hasher: PasswordHasherPool::new(permits).await?,
+            sessions,
+            limiter,
+            clock,
+            session_ttl: config.session_ttl,
+            kek,
+            passkeys: Passkeys::new(&config.public_url)?,
+        },
     ))
 }

@@ -28,4 +28,19 @@ pub struct Claims {
     pub roles: Vec<String>,
     /// The username; for display only.
     pub name: String,
+    /// How the session was authenticated (RFC 8176): `pwd`, `otp`, `hwk`,
+    /// and `mfa` when two factors were used. Kept across refreshes.
+    pub amr: Vec<String>,
+}
+
+/// The `amr` values jotpass uses (RFC 8176).
+pub mod amr {
+    /// A password.
+    pub const PASSWORD: &str = "pwd";
+    /// A one-time password: a TOTP code or a recovery code.
+    pub const OTP: &str = "otp";
+    /// A hardware-bound key: a passkey.
+    pub const HARDWARE_KEY: &str = "hwk";
+    /// Two factors were used.
+    pub const MULTI_FACTOR: &str = "mfa";
 }

@@ -32,10 +32,104 @@ pub struct ChangePasswordRequest {
     pub new_password: Redacted<String>,
 }
 
-/// `DELETE /api/me`.
+/// A step-up: `DELETE /api/me`, `POST /api/me/totp`, `POST
+/// /api/me/passkeys/options`, `DELETE /api/me/passkeys/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteAccountRequest {
+pub struct PasswordRequest {
     pub password: Redacted<String>,
+}
+
+/// `DELETE /api/me`.
+pub type DeleteAccountRequest = PasswordRequest;
+
+/// A step-up with a second factor: `DELETE /api/me/totp`, `POST
+/// /api/me/recovery-codes`. `code` is a TOTP code or a recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordAndCodeRequest {
+    pub password: Redacted<String>,
+    pub code: Redacted<String>,
+}
+
+/// `POST /api/me/totp/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRequest {
+    pub code: Redacted<String>,
+}
+
+/// `POST /api/me/totp`: an enrolment, shown once. `qr_svg` encodes
+/// `otpauth_uri`, for a phone to scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// The secret, base32, for typing into an app by hand.
+    pub secret: Redacted<String>,
+    pub otpauth_uri: Redacted<String>,
+    pub qr_svg: Redacted<String>,
+}
+
+/// A fresh set of recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<Redacted<String>>,
+}
+
+/// `GET /api/me/mfa`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaStatus {
+    pub totp: bool,
+    pub recovery_codes_left: u64,
+    pub passkeys: u64,
+}
+
+/// `POST /api/auth/mfa`: the second step of a login, with a TOTP code or a
+/// recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaRequest {
+    pub mfa_token: Redacted<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Redacted<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<Redacted<String>>,
+    /// As in a password login (API.md, "Device tokens").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<Redacted<String>>,
+}
+
+/// A WebAuthn ceremony the server started: its id, and the options for
+/// `navigator.credentials.create()` or `.get()` (binary fields base64url).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeremonyOptions {
+    pub ceremony: String,
+    pub options: serde_json::Value,
+}
+
+/// `POST /api/me/passkeys`: the browser's answer to a registration ceremony.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyRegistration {
+    pub ceremony: String,
+    pub name: String,
+    /// The `PublicKeyCredential` as JSON (`toJSON()`).
+    pub credential: serde_json::Value,
+}
+
+/// `POST /api/auth/passkey`: the browser's answer to a login ceremony.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyLogin {
+    pub ceremony: String,
+    pub credential: serde_json::Value,
+    /// As in a password login (API.md, "Device tokens").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<Redacted<String>>,
+}
+
+/// A passkey as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passkey {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, or `None` when never used to log in.
+    pub last_used_at: Option<String>,
 }
 
 /// `POST /api/notes` and `PUT /api/notes/{id}`. A missing `body` is empty.
@@ -63,12 +157,17 @@ impl User {
     }
 }
 
-/// A user in the admin listing, with how many sessions are active.
+/// A user in the admin listing: how many sessions are active, whether TOTP
+/// is on and how many passkeys there are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminUser {
     #[serde(flatten)]
     pub user: User,
     pub active_sessions: u64,
+    #[serde(default)]
+    pub totp: bool,
+    #[serde(default)]
+    pub passkeys: u64,
 }
 
 /// What a successful login, refresh or password change answers.
@@ -151,6 +250,8 @@ mod tests {
                 created_at: "2026-01-01T00:00:00Z".into(),
             },
             active_sessions: 2,
+            totp: true,
+            passkeys: 1,
         };
         let json = serde_json::to_value(&admin).unwrap();
         assert_eq!(json["username"], "root");

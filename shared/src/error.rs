@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Redacted;
+
 /// The machine-readable `error` field of an error body: exactly the codes API.md names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +19,10 @@ pub enum ErrorCode {
     InvalidRequest,
     InvalidInput,
     UsernameTaken,
+    /// 401 after a right password: the second factor is needed (`mfa_token`).
+    MfaRequired,
+    /// 409: the state does not allow it (TOTP already on, no enrolment…).
+    Conflict,
     RateLimited,
     NotFound,
     MethodNotAllowed,
@@ -40,6 +46,8 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidInput => "invalid_input",
             Self::UsernameTaken => "username_taken",
+            Self::MfaRequired => "mfa_required",
+            Self::Conflict => "conflict",
             Self::RateLimited => "rate_limited",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -54,13 +62,20 @@ impl ErrorCode {
 /// `{"error": "<code>", "message": "<text>", "fields": {...}}`.
 ///
 /// `fields` maps a request field to the message about it and is present only
-/// with [`ErrorCode::InvalidInput`].
+/// with [`ErrorCode::InvalidInput`]; `mfa_token` and `mfa_expires` only with
+/// [`ErrorCode::MfaRequired`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// The second step of a login: what `POST /api/auth/mfa` finishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<Redacted<String>>,
+    /// When the `mfa_token` expires, in Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_expires: Option<u64>,
 }
 
 #[cfg(test)]
@@ -86,6 +101,8 @@ mod tests {
             error: ErrorCode::NotFound,
             message: "No such note".into(),
             fields: None,
+            mfa_token: None,
+            mfa_expires: None,
         };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),

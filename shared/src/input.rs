@@ -20,6 +20,7 @@ pub enum InputError {
     BodyLength,
     /// U+0000, which no database column should hold (PostgreSQL refuses it).
     Nul,
+    PasskeyNameLength,
 }
 
 impl fmt::Display for InputError {
@@ -37,6 +38,7 @@ impl fmt::Display for InputError {
             Self::TitleLength => "Title must be 1 to 200 characters long.",
             Self::BodyLength => "Body must be at most 20000 characters long.",
             Self::Nul => "Text must not contain the NUL character (U+0000).",
+            Self::PasskeyNameLength => "A passkey's name must be 1 to 64 characters long.",
         })
     }
 }
@@ -149,6 +151,27 @@ impl NoteTitle {
         let len = raw.chars().count();
         if !(1..=200).contains(&len) {
             return Err(InputError::TitleLength);
+        }
+        if raw.contains('\0') {
+            return Err(InputError::Nul);
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A passkey's name, which its owner chose ("Work laptop"): 1–64 code points,
+/// no NUL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub fn parse(raw: String) -> Result<Self, InputError> {
+        if !(1..=64).contains(&raw.chars().count()) {
+            return Err(InputError::PasskeyNameLength);
         }
         if raw.contains('\0') {
             return Err(InputError::Nul);

@@ -12,13 +12,15 @@ mod error;
 mod input;
 mod redacted;
 
-pub use claims::Claims;
+pub use claims::{Claims, amr};
 pub use dto::{
-    AdminUser, ChangePasswordRequest, CredentialsRequest, DeleteAccountRequest, Note, NoteRequest,
-    RefreshRequest, Session, TokenResponse, User,
+    AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest, CredentialsRequest,
+    DeleteAccountRequest, MfaRequest, MfaStatus, Note, NoteRequest, Passkey, PasskeyLogin,
+    PasskeyRegistration, PasswordAndCodeRequest, PasswordRequest, RecoveryCodes, RefreshRequest,
+    Session, TokenResponse, TotpEnrolment, User,
 };
 pub use error::{ErrorBody, ErrorCode};
-pub use input::{InputError, NoteBody, NoteTitle, Password, Username};
+pub use input::{InputError, NoteBody, NoteTitle, PasskeyName, Password, Username};
 pub use redacted::Redacted;
 
 /// The name of the header the jotpass client sends its access token in.

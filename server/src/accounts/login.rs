@@ -1,11 +1,12 @@
-//! Logging in, and the one function that checks a password.
+//! Logging in, the one function that checks a password, and the one that
+//! starts a session.
 
-use jotpass_shared::{CredentialsRequest, Redacted, Username};
+use jotpass_shared::{CredentialsRequest, Redacted, Username, amr};
 
 use super::{Accounts, Client, Grant};
 use crate::{
     auth::Attempt,
-    db::{SessionRow, UserRow},
+    db::{NameList, SessionRow, Tx, UserRow},
     error::ApiError,
     secrets::{new_token, token_hash},
 };
@@ -21,8 +22,8 @@ impl Accounts {
     /// presented a valid device token of the user, that token: `device`) and
     /// `addr`.
     ///
-    /// Every password check goes through here: logins, and the step-up of a
-    /// password change or an account deletion.
+    /// Every password check goes through here: logins, and the step-ups of a
+    /// password change, an account deletion, second factors and passkeys.
     pub async fn check_password(
         &self,
         addr: &str,
@@ -59,8 +60,8 @@ impl Accounts {
     }
 
     /// `POST /api/auth/token` (and Basic `GET`): the password, then a new
-    /// session with its first refresh token, and the device token — the one
-    /// presented if it is valid for this user, else a new one.
+    /// session — or, when TOTP is on, `mfa_required` with the token of the
+    /// second step.
     pub async fn log_in(
         &self,
         client: &Client,
@@ -78,17 +79,45 @@ impl Accounts {
                 device_hash.as_deref(),
             )
             .await?;
+        if self.totp_on(&user.id).await? {
+            return Err(self
+                .challenge_second_factor(&user, client, device_hash)
+                .await?);
+        }
+        let mut tx = self.db.begin().await?;
+        let grant = self
+            .start_session(&mut tx, user, amr_of(&[amr::PASSWORD]), client, device)
+            .await?;
+        tx.commit().await?;
+        Ok(grant)
+    }
+
+    /// Starts a session for `user` in `tx`, authenticated by `amr`, with
+    /// its first refresh token and the device token: `device` (already
+    /// checked to be a valid one of the user) or a new one. Every login —
+    /// password, second step, passkey — ends here.
+    pub(super) async fn start_session(
+        &self,
+        tx: &mut Tx,
+        user: UserRow,
+        amr: NameList,
+        client: &Client,
+        device: Option<Redacted<String>>,
+    ) -> Result<Grant, ApiError> {
         let now = self.clock.now();
         let refresh_token = new_token();
-        let mut tx = self.db.begin().await?;
-        let (device_token, device_hash) = match (device, device_hash) {
-            (Some(token), Some(hash)) => (token, hash),
-            _ => {
+        let device_token = match device {
+            Some(token) => token,
+            None => {
                 let token = new_token();
-                let hash = token_hash(&token);
-                tx.add_device_token(&hash, &user.id, now, now + DEVICE_TOKEN_TTL_SECS)
-                    .await?;
-                (Redacted::new(token), hash)
+                tx.add_device_token(
+                    &token_hash(&token),
+                    &user.id,
+                    now,
+                    now + DEVICE_TOKEN_TTL_SECS,
+                )
+                .await?;
+                Redacted::new(token)
             }
         };
         let session = SessionRow {
@@ -99,16 +128,17 @@ impl Accounts {
             expires_at: now + self.session_ttl,
             revoked_at: None,
             user_agent: client.user_agent.clone(),
-            device_hash: Some(device_hash),
+            device_hash: Some(token_hash(device_token.expose())),
+            amr: amr.clone(),
         };
         tx.create_session(&session, &token_hash(&refresh_token))
             .await?;
-        tx.commit().await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
         Ok(Grant {
             user,
             session_id: session.id,
             session_expires: session.expires_at,
+            amr,
             refresh_token: Redacted::new(refresh_token),
             device_token: Some(device_token),
             issued_at: now,
@@ -118,7 +148,7 @@ impl Accounts {
     /// The presented device token, if it is a valid one of the user called
     /// `username`; an invalid, expired or foreign one is ignored, with no
     /// error and no hint.
-    async fn valid_device_token(
+    pub(super) async fn valid_device_token(
         &self,
         username: &str,
         presented: Option<Redacted<String>>,
@@ -136,4 +166,9 @@ impl Accounts {
             .await?;
         Ok(valid.then_some(token))
     }
+}
+
+/// An `amr` claim's values.
+pub(super) fn amr_of(values: &[&str]) -> NameList {
+    NameList::new(values.iter().map(|v| (*v).to_owned()).collect())
 }

@@ -9,22 +9,29 @@
 //!   counted);
 //! - every revocation goes through `auth::SessionChange`, which evicts the
 //!   session cache when it commits;
-//! - a flow that changes several rows does it in one transaction.
+//! - a flow that changes several rows does it in one transaction;
+//! - every session starts in `Accounts::start_session` (a password login, a
+//!   second step, a passkey), with its `amr` and device token.
 //!
 //! Errors are [`ApiError`]s: rich inside (the log says "unknown user" or
 //! "wrong password"), one small code outside.
 
 mod login;
+mod mfa;
+mod passkeys;
 mod password;
 mod refresh;
 mod revoke;
 
 use std::collections::BTreeMap;
 
-use jotpass_shared::{CredentialsRequest, Password, Redacted, Username};
+use std::sync::Arc;
 
+use jotpass_shared::{CredentialsRequest, Password, Username};
+
+pub use crate::auth::token::Grant;
 use crate::{
-    auth::{Limiter, PasswordHasherPool, SessionCache},
+    auth::{Kek, Limiter, PasswordHasherPool, SessionCache, webauthn::Passkeys},
     clock::Clock,
     db::{Db, Roles, UserRow},
     error::ApiError,
@@ -40,6 +47,23 @@ pub struct Accounts {
     clock: Clock,
     /// How long a session lives from login (`JOTPASS_SESSION_TTL`), in seconds.
     session_ttl: i64,
+    /// Seals TOTP secrets. `None` in the CLI, which enrols no second factor
+    /// (and so never creates a key file as a side effect).
+    kek: Option<Arc<Kek>>,
+    /// The WebAuthn relying party.
+    passkeys: Passkeys,
+}
+
+/// Everything [`Accounts::new`] takes besides the database.
+#[derive(Debug)]
+pub struct Parts {
+    pub hasher: PasswordHasherPool,
+    pub sessions: SessionCache,
+    pub limiter: Limiter,
+    pub clock: Clock,
+    pub session_ttl: i64,
+    pub kek: Option<Arc<Kek>>,
+    pub passkeys: Passkeys,
 }
 
 /// Who is asking: the client's address (the limits count it) and its user
@@ -50,29 +74,17 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
-/// What a login, a refresh or a password change hands out: a session's
-/// (new) refresh token, and what its access token is made from.
-#[derive(Debug)]
-pub struct Grant {
-    pub user: UserRow,
-    pub session_id: String,
-    pub session_expires: i64,
-    pub refresh_token: Redacted<String>,
-    /// A login's device token (the one presented, or a new one).
-    pub device_token: Option<Redacted<String>>,
-    /// The instant the flow recorded; the access token's `iat`.
-    pub issued_at: i64,
-}
-
 impl Accounts {
-    pub fn new(
-        db: Db,
-        hasher: PasswordHasherPool,
-        sessions: SessionCache,
-        limiter: Limiter,
-        clock: Clock,
-        session_ttl: i64,
-    ) -> Self {
+    pub fn new(db: Db, parts: Parts) -> Self {
+        let Parts {
+            hasher,
+            sessions,
+            limiter,
+            clock,
+            session_ttl,
+            kek,
+            passkeys,
+        } = parts;
         Self {
             db,
             hasher,
@@ -80,6 +92,8 @@ impl Accounts {
             limiter,
             clock,
             session_ttl,
+            kek,
+            passkeys,
         }
     }
 

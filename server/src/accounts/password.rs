@@ -54,6 +54,7 @@ impl Accounts {
             session_id: session.id.clone(),
             // Fixed at login: a password change does not extend the session.
             session_expires: session.expires_at,
+            amr: session.amr.clone(),
             refresh_token: Redacted::new(refresh_token),
             device_token: None,
             issued_at: now,

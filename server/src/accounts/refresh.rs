@@ -26,7 +26,7 @@ impl Accounts {
     /// within the grace period — the same successor, while it is unspent —
     /// and theft after it: the session is revoked.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Grant, ApiError> {
-        let refused = ApiError::RefreshRefused;
+        let refused = ApiError::TokenRefused;
         let now = self.clock.now();
         let old_hash = token_hash(refresh_token);
         let mut found = self
@@ -79,7 +79,7 @@ impl Accounts {
         found: RefreshLookup,
         now: i64,
     ) -> Result<Grant, ApiError> {
-        let refused = ApiError::RefreshRefused;
+        let refused = ApiError::TokenRefused;
         let session = found.session;
         let spent_at = found.spent_at.unwrap_or(now);
         if now - spent_at > REUSE_GRACE_SECS {
@@ -121,11 +121,13 @@ impl Accounts {
             .db
             .user_by_id(&session.user_id)
             .await?
-            .ok_or(ApiError::RefreshRefused(TokenFailure::Invalid))?;
+            .ok_or(ApiError::TokenRefused(TokenFailure::Invalid))?;
         Ok(Grant {
             user,
             session_id: session.id,
             session_expires: session.expires_at,
+            // How the person got in is the session's, across refreshes.
+            amr: session.amr,
             refresh_token: Redacted::new(refresh_token),
             device_token: None,
             issued_at: now,

@@ -26,6 +26,8 @@ pub enum Attempt<'a> {
     Username(&'a str),
     /// The hash of a valid device token of the user.
     Device(&'a str),
+    /// A passkey login: no username to count against, only the address.
+    Passkey,
 }
 
 impl Limiter {
@@ -85,7 +87,8 @@ impl Limiter {
 /// without NUL (which PostgreSQL refuses) and cut to 64 characters (so that
 /// junk input cannot grow the counters table) — or the device token's hash;
 /// and the address.
-fn login_keys(who: Attempt<'_>, addr: &str) -> [String; 2] {
+fn login_keys(who: Attempt<'_>, addr: &str) -> Vec<String> {
+    let address = format!("login:addr:{addr}");
     let who = match who {
         Attempt::Username(username) => {
             let username: String = username
@@ -97,6 +100,7 @@ fn login_keys(who: Attempt<'_>, addr: &str) -> [String; 2] {
             format!("login:user:{username}")
         }
         Attempt::Device(hash) => format!("login:device:{hash}"),
+        Attempt::Passkey => return vec![address],
     };
-    [who, format!("login:addr:{addr}")]
+    vec![who, address]
 }

@@ -12,6 +12,8 @@ mod sessions;
 mod sources;
 mod stored_keys;
 pub mod token;
+pub mod totp;
+pub mod webauthn;
 
 pub use keyring::Keys;
 pub use limits::{Attempt, Limiter};

@@ -56,6 +56,17 @@ impl Kek {
         self.0.seal(kid.as_bytes(), seed)
     }
 
+    /// Encrypts another secret kept in the database (a TOTP secret), bound
+    /// to `context` (its owner's id).
+    pub fn seal_secret(&self, context: &str, secret: &[u8]) -> String {
+        self.0.seal(context.as_bytes(), secret)
+    }
+
+    /// Decrypts what [`Kek::seal_secret`] sealed for `context`.
+    pub fn open_secret(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
+        self.0.open(context.as_bytes(), sealed)
+    }
+
     /// Decrypts a stored seed; fails when the KEK is not the one it was sealed with.
     pub fn open(&self, kid: &str, stored: &str) -> anyhow::Result<[u8; 32]> {
         let seed = self.0.open(kid.as_bytes(), stored).ok_or_else(|| {

@@ -13,7 +13,10 @@ use jotpass_shared::{Claims, Redacted, TokenResponse, User};
 use jsonwebtoken::Header;
 
 use super::Keys;
-use crate::error::TokenFailure;
+use crate::{
+    db::{NameList, UserRow},
+    error::TokenFailure,
+};
 
 /// Signs `claims` with the current key.
 pub fn issue(keys: &Keys, claims: &Claims) -> anyhow::Result<String> {
@@ -89,20 +92,28 @@ pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure
     Ok(claims)
 }
 
-/// A session's grant as the API answers it: an access token for `user` in
-/// session `session_id`, issued at `now` (the same instant the caller
-/// recorded), with `refresh_token`. The access token never outlives its
-/// session.
-pub fn response(
-    keys: &Keys,
-    now: i64,
-    user: User,
-    session_id: &str,
-    session_expires: i64,
-    refresh_token: String,
-    device_token: Option<Redacted<String>>,
-) -> anyhow::Result<TokenResponse> {
-    let exp = (now + keys.access_ttl()).min(session_expires);
+/// What a login, a refresh or a password change hands out: a session's
+/// (new) refresh token, and what its access token is made from.
+#[derive(Debug)]
+pub struct Grant {
+    pub user: UserRow,
+    pub session_id: String,
+    pub session_expires: i64,
+    /// How the session was authenticated (the `amr` claim).
+    pub amr: NameList,
+    pub refresh_token: Redacted<String>,
+    /// A login's device token (the one presented, or a new one).
+    pub device_token: Option<Redacted<String>>,
+    /// The instant the flow recorded; the access token's `iat`.
+    pub issued_at: i64,
+}
+
+/// A grant as the API answers it: an access token for `user` (the grant's
+/// user as the API shows it) in the grant's session, with its refresh
+/// token. The access token never outlives its session.
+pub fn response(keys: &Keys, grant: Grant, user: User) -> anyhow::Result<TokenResponse> {
+    let now = grant.issued_at;
+    let exp = (now + keys.access_ttl()).min(grant.session_expires);
     let claims = Claims {
         iss: keys.issuer().to_owned(),
         sub: user.id.clone(),
@@ -111,18 +122,19 @@ pub fn response(
         nbf: unix(now),
         exp: unix(exp),
         jti: uuid::Uuid::new_v4().to_string(),
-        sid: session_id.to_owned(),
+        sid: grant.session_id,
         roles: user.roles.clone(),
         name: user.username.clone(),
+        amr: grant.amr.to_vec(),
     };
     Ok(TokenResponse {
         token: Redacted::new(issue(keys, &claims)?),
         token_type: "Bearer".to_owned(),
         expires: unix(exp),
-        refresh_token: Redacted::new(refresh_token),
-        refresh_expires: unix(session_expires),
+        refresh_token: grant.refresh_token,
+        refresh_expires: unix(grant.session_expires),
         user,
-        device_token,
+        device_token: grant.device_token,
     })
 }
 
@@ -171,6 +183,7 @@ mod tests {
             sid: "s1".into(),
             roles: vec![],
             name: "alice".into(),
+            amr: vec!["pwd".into()],
         }
     }
 

@@ -11,7 +11,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use settings::parse_origins;
 pub use settings::{
-    JwtAlg, RateLimit, Secret, TokenSource, TokenSources, parse_duration, parse_rate_limit,
+    JwtAlg, PublicUrl, RateLimit, Secret, TokenSource, TokenSources, parse_duration,
+    parse_rate_limit,
 };
 
 /// The server's settings. Each field names its variable and default.
@@ -52,6 +53,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `JOTPASS_CORS_ORIGINS`, default empty: comma-separated origins allowed to call the API.
     pub cors_origins: Vec<String>,
+    /// `JOTPASS_PUBLIC_URL`, default `http://localhost:3000`: the origin people
+    /// open; passkeys' relying party (its host), and the links in mails.
+    pub public_url: PublicUrl,
     /// `LEPTOS_SITE_ROOT` (default `target/site`), `LEPTOS_SITE_PKG_DIR` (default `pkg`),
     /// `LEPTOS_OUTPUT_NAME` (default `jotpass`), `LEPTOS_WATCH`: set by cargo-leptos;
     /// where the built client is served from, and whether `cargo leptos watch` runs it.
@@ -186,6 +190,10 @@ impl Config {
             Some(v) => parse_origins(&v).map_err(|m| err("JOTPASS_CORS_ORIGINS", m))?,
         };
 
+        let public_url = parse_or(get("JOTPASS_PUBLIC_URL"), "http://localhost:3000", |v| {
+            PublicUrl::parse(&v).map_err(|m| err("JOTPASS_PUBLIC_URL", m))
+        })?;
+
         let site = SiteConfig {
             root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             pkg_dir: get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
@@ -219,6 +227,7 @@ impl Config {
             register_limit,
             trust_proxy,
             cors_origins,
+            public_url,
             site,
         })
     }
@@ -313,6 +322,8 @@ mod tests {
         );
         assert!(!c.trust_proxy);
         assert!(c.cors_origins.is_empty());
+        assert_eq!(c.public_url.origin, "http://localhost:3000");
+        assert_eq!(c.public_url.host, "localhost");
     }
 
     #[test]
@@ -339,6 +350,9 @@ mod tests {
             ("JOTPASS_CORS_ORIGINS", "not an origin"),
             ("LEPTOS_SITE_ADDR", "localhost"),
             ("DATABASE_URL", "mysql://x"),
+            ("JOTPASS_PUBLIC_URL", "localhost:3000"),
+            ("JOTPASS_PUBLIC_URL", "https://app.example/path"),
+            ("JOTPASS_PUBLIC_URL", "ftp://app.example"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).unwrap_err();
@@ -392,7 +406,7 @@ mod properties {
 
     use super::*;
 
-    const VARS: [&str; 15] = [
+    const VARS: [&str; 16] = [
         "LEPTOS_SITE_ADDR",
         "DATABASE_URL",
         "JOTPASS_JWT_ALG",
@@ -408,6 +422,7 @@ mod properties {
         "JOTPASS_CORS_ORIGINS",
         "LEPTOS_RELOAD_PORT",
         "JOTPASS_DATA_DIR",
+        "JOTPASS_PUBLIC_URL",
     ];
 
     proptest! {

@@ -35,6 +35,33 @@ impl Secret {
     }
 }
 
+/// `JOTPASS_PUBLIC_URL`: the origin people open (`http://localhost:3000`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// The origin, without a trailing slash: `https://app.example.com`.
+    pub origin: String,
+    /// Its host: the WebAuthn relying-party id.
+    pub host: String,
+}
+
+impl PublicUrl {
+    /// An `http` or `https` origin: a scheme, a host and maybe a port, and
+    /// nothing after it.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bad = || format!("expected an origin like https://app.example.com, got {raw:?}");
+        let url = url::Url::parse(raw.trim()).map_err(|_| bad())?;
+        let plain = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+        if !matches!(url.scheme(), "http" | "https") || !plain || !url.username().is_empty() {
+            return Err(bad());
+        }
+        let host = url.host_str().ok_or_else(bad)?.to_owned();
+        Ok(Self {
+            origin: url.origin().ascii_serialization(),
+            host,
+        })
+    }
+}
+
 /// `max` events per `window` seconds, written `5/5m`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {

@@ -9,7 +9,9 @@
 mod devices;
 mod keys;
 mod limits;
+mod mfa;
 mod notes;
+mod passkeys;
 mod sessions;
 mod users;
 
@@ -22,9 +24,11 @@ use sqlx::{
 };
 
 pub use keys::SigningKeyRow;
+pub use mfa::{MfaChallengeRow, TotpRow};
 pub use notes::NoteRow;
+pub use passkeys::{CeremonyRow, PasskeyRow};
 pub use sessions::{RefreshLookup, SessionRow, SessionWithUser};
-pub use users::{PasswordHashString, Roles, UserRow, UserWithSessions};
+pub use users::{NameList, PasswordHashString, Roles, UserRow, UserWithSessions};
 
 /// How long a request waits for a PostgreSQL connection before it answers `503`.
 pub const ACQUIRE_TIMEOUT_POSTGRES: Duration = Duration::from_millis(1500);

@@ -6,7 +6,7 @@
 
 use jotpass_shared::Redacted;
 
-use super::{Db, Roles, Tx};
+use super::{Db, NameList, Roles, Tx};
 
 /// A stored session.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,6 +20,9 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
     /// The hash of the device token the session was started with.
     pub device_hash: Option<String>,
+    /// How the session was authenticated (RFC 8176 values).
+    #[sqlx(try_from = "String")]
+    pub amr: NameList,
 }
 
 /// A session with what a request needs to know about its user.
@@ -48,7 +51,7 @@ pub struct RefreshLookup {
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, \
-     s.revoked_at, s.user_agent, s.device_hash";
+     s.revoked_at, s.user_agent, s.device_hash, s.amr";
 
 impl Db {
     /// The session `id` with its user, whatever its state.
@@ -120,8 +123,9 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO sessions
-                 (id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, device_hash)
-             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
+                 (id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent,
+                  device_hash, amr)
+             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)",
         )
         .bind(&session.id)
         .bind(&session.user_id)
@@ -130,6 +134,7 @@ impl Tx {
         .bind(session.expires_at)
         .bind(&session.user_agent)
         .bind(&session.device_hash)
+        .bind(session.amr.to_column())
         .execute(self.conn())
         .await?;
         self.insert_refresh_token(refresh_hash, &session.id, session.created_at)

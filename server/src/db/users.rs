@@ -16,12 +16,15 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-/// A user and how many of their sessions are active.
+/// A user, how many of their sessions are active, whether TOTP is on (0 or
+/// 1) and how many passkeys they have: the admin's list.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserWithSessions {
     #[sqlx(flatten)]
     pub user: UserRow,
     pub active_sessions: i64,
+    pub totp_on: i64,
+    pub passkeys: i64,
 }
 
 /// The `password_hash` column: a PHC string. Never serialized, never printed.
@@ -44,11 +47,15 @@ impl From<String> for PasswordHashString {
     }
 }
 
-/// The `roles` column: role names, stored comma-separated.
+/// A column of names stored comma-separated: a user's roles, a session's
+/// `amr` values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Roles(Vec<String>);
+pub struct NameList(Vec<String>);
 
-impl Roles {
+/// The `roles` column.
+pub type Roles = NameList;
+
+impl NameList {
     pub fn new(roles: Vec<String>) -> Self {
         Self(roles)
     }
@@ -61,12 +68,12 @@ impl Roles {
         self.0.clone()
     }
 
-    fn to_column(&self) -> String {
+    pub(super) fn to_column(&self) -> String {
         self.0.join(",")
     }
 }
 
-impl From<String> for Roles {
+impl From<String> for NameList {
     fn from(column: String) -> Self {
         Self(
             column
@@ -124,7 +131,9 @@ impl Db {
             "SELECT {USER_COLUMNS},
                     (SELECT COUNT(*) FROM sessions s
                       WHERE s.user_id = users.id AND s.revoked_at IS NULL AND s.expires_at > $1)
-                    AS active_sessions
+                    AS active_sessions,
+                    CAST(CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS totp_on,
+                    (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys
              FROM users ORDER BY seq"
         );
         sqlx::query_as(&sql).bind(now).fetch_all(&self.pool).await
@@ -156,8 +165,8 @@ impl Tx {
         Ok(updated == 1)
     }
 
-    /// Deletes the user; their sessions, refresh tokens, notes and device
-    /// tokens go with them.
+    /// Deletes the user with everything that is theirs: sessions, refresh
+    /// tokens, notes, device tokens, second factors, passkeys, ceremonies.
     pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
         // Explicit deletes, child tables first, so the result never depends on
         // whether a backend enforces ON DELETE CASCADE.
@@ -167,7 +176,18 @@ impl Tx {
         .bind(user_id)
         .execute(self.conn())
         .await?;
-        for table in ["sessions", "notes", "device_tokens"] {
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        for table in [
+            "sessions",
+            "notes",
+            "device_tokens",
+            "recovery_codes",
+            "mfa_challenges",
+            "passkeys",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user_id)
                 .execute(self.conn())

@@ -36,6 +36,8 @@ async fn list_users(
             .map(|u| jotpass_shared::AdminUser {
                 user: user_view(&u.user),
                 active_sessions: u64::try_from(u.active_sessions).unwrap_or(0),
+                totp: u.totp_on == 1,
+                passkeys: u64::try_from(u.passkeys).unwrap_or(0),
             })
             .collect(),
     ))

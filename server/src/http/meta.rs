@@ -45,6 +45,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         sid: "healthz".into(),
         roles: Vec::new(),
         name: "healthz".into(),
+        amr: Vec::new(),
     };
     let signed = token::issue(&state.keys, &probe)
         .map_err(|e| ApiError::Unavailable(format!("signing: {e:#}")))?;

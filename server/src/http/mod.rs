@@ -1,5 +1,5 @@
-//! The HTTP surface: each API resource module (`users`, `auth`, `me`,
-//! `sessions`, `notes`, `admin`, `meta`) owns its routes and imports no other
+//! The HTTP surface: each API resource module (`users`, `auth`, `me`, `mfa`,
+//! `passkeys`, `sessions`, `notes`, `admin`, `meta`) owns its routes and imports no other
 //! resource module; what they share is in `extract` (the extractors),
 //! `views` (rows as the API shows them) and `body` (our body extractors).
 //! This module merges the routes with the pages (`site`) and adds the layers
@@ -12,8 +12,10 @@ pub mod extract;
 mod headers;
 mod me;
 mod meta;
+mod mfa;
 mod middleware;
 mod notes;
+mod passkeys;
 mod sessions;
 mod site;
 mod users;
@@ -43,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(mfa::router())
+        .merge(passkeys::router())
         .merge(sessions::router())
         .merge(notes::router())
         .merge(admin::router())

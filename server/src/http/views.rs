@@ -1,12 +1,14 @@
 //! Stored rows as the API shows them (API.md, "Shapes").
 
-use jotpass_shared::{Note, Session, TokenResponse, User};
+use jotpass_shared::{Note, Passkey, Session, TokenResponse, User};
 
 use crate::{
-    accounts::Grant,
-    auth::{Keys, token},
+    auth::{
+        Keys,
+        token::{self, Grant},
+    },
     clock::rfc3339,
-    db::{NoteRow, SessionRow, SessionWithUser, UserRow},
+    db::{NoteRow, PasskeyRow, SessionRow, SessionWithUser, UserRow},
     error::ApiError,
 };
 
@@ -39,6 +41,15 @@ pub(super) fn note_view(note: NoteRow) -> Note {
     }
 }
 
+pub(super) fn passkey_view(passkey: PasskeyRow) -> Passkey {
+    Passkey {
+        id: passkey.id,
+        name: passkey.name,
+        created_at: rfc3339(passkey.created_at),
+        last_used_at: passkey.last_used_at.map(rfc3339),
+    }
+}
+
 /// `current`: the id of the caller's own session.
 pub(super) fn session_view(session: SessionRow, current: &str) -> Session {
     Session {
@@ -53,13 +64,6 @@ pub(super) fn session_view(session: SessionRow, current: &str) -> Session {
 
 /// A grant as the token response: a fresh access token and the refresh token.
 pub(super) fn token_response(keys: &Keys, grant: Grant) -> Result<TokenResponse, ApiError> {
-    Ok(token::response(
-        keys,
-        grant.issued_at,
-        user_view(&grant.user),
-        &grant.session_id,
-        grant.session_expires,
-        grant.refresh_token.into_inner(),
-        grant.device_token,
-    )?)
+    let user = user_view(&grant.user);
+    Ok(token::response(keys, grant, user)?)
 }

@@ -342,6 +342,163 @@ impl TestApp {
             .await
     }
 
+    /// `POST /api/me/totp`.
+    pub(crate) async fn start_totp(&self, token: &str, password: &str) -> Response {
+        let body = json!({ "password": password });
+        self.send_authed(Method::POST, "/api/me/totp", token, &body)
+            .await
+    }
+
+    /// `POST /api/me/totp/confirm`.
+    pub(crate) async fn confirm_totp(&self, token: &str, code: &str) -> Response {
+        let body = json!({ "code": code });
+        self.send_authed(Method::POST, "/api/me/totp/confirm", token, &body)
+            .await
+    }
+
+    /// `DELETE /api/me/totp`.
+    pub(crate) async fn disable_totp(&self, token: &str, password: &str, code: &str) -> Response {
+        let body = json!({ "password": password, "code": code });
+        self.send_authed(Method::DELETE, "/api/me/totp", token, &body)
+            .await
+    }
+
+    /// `POST /api/me/recovery-codes`.
+    pub(crate) async fn regenerate_recovery_codes(
+        &self,
+        token: &str,
+        password: &str,
+        code: &str,
+    ) -> Response {
+        let body = json!({ "password": password, "code": code });
+        self.send_authed(Method::POST, "/api/me/recovery-codes", token, &body)
+            .await
+    }
+
+    /// `GET /api/me/mfa`, which must succeed.
+    pub(crate) async fn mfa_status(&self, token: &str) -> Value {
+        let response = self.call_authed(Method::GET, "/api/me/mfa", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `POST /api/auth/mfa`.
+    pub(crate) async fn finish_mfa(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/api/auth/mfa", body).await
+    }
+
+    /// The code an authenticator app with `secret` shows now (the server's clock).
+    pub(crate) fn code_now(&self, secret: &str) -> String {
+        super::totp_code(secret, self.clock.now())
+    }
+
+    /// Turns TOTP on for `user`: the secret (base32) and the recovery codes.
+    /// The clock then moves past the step of the confirming code, so that
+    /// the next code is not a replay.
+    pub(crate) async fn turn_on_totp(&self, user: &TestUser) -> (String, Vec<String>) {
+        let response = self.start_totp(user.token(), PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let enrolment: Value = response.json().await.unwrap();
+        let secret = enrolment["secret"].as_str().unwrap().to_owned();
+        let response = self
+            .confirm_totp(user.token(), &self.code_now(&secret))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let codes: Value = response.json().await.unwrap();
+        self.clock.advance(30);
+        let codes = codes["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        (secret, codes)
+    }
+
+    /// The `mfa_token` of a password login of `name` (TOTP on).
+    pub(crate) async fn mfa_token(&self, name: &str) -> String {
+        let response = self.login_response(name, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "mfa_required");
+        body["mfa_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /api/me/passkeys/options`.
+    pub(crate) async fn passkey_options(&self, token: &str, password: &str) -> Response {
+        let body = json!({ "password": password });
+        self.send_authed(Method::POST, "/api/me/passkeys/options", token, &body)
+            .await
+    }
+
+    /// `POST /api/me/passkeys`.
+    pub(crate) async fn add_passkey(
+        &self,
+        token: &str,
+        ceremony: &str,
+        name: &str,
+        credential: &Value,
+    ) -> Response {
+        let body = json!({ "ceremony": ceremony, "name": name, "credential": credential });
+        self.send_authed(Method::POST, "/api/me/passkeys", token, &body)
+            .await
+    }
+
+    /// `GET /api/me/passkeys`, which must succeed.
+    pub(crate) async fn passkeys(&self, token: &str) -> Vec<Value> {
+        let response = self
+            .call_authed(Method::GET, "/api/me/passkeys", token)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `DELETE /api/me/passkeys/{id}`.
+    pub(crate) async fn remove_passkey(&self, token: &str, id: &str, password: &str) -> Response {
+        let body = json!({ "password": password });
+        let path = format!("/api/me/passkeys/{id}");
+        self.send_authed(Method::DELETE, &path, token, &body).await
+    }
+
+    /// `POST /api/auth/passkey/options`, which must succeed: (ceremony, options).
+    pub(crate) async fn passkey_login_options(&self) -> (String, Value) {
+        let response = self
+            .send(Method::POST, "/api/auth/passkey/options", &json!({}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["ceremony"].as_str().unwrap().to_owned(),
+            body["options"].clone(),
+        )
+    }
+
+    /// `POST /api/auth/passkey`.
+    pub(crate) async fn passkey_login(&self, ceremony: &str, credential: &Value) -> Response {
+        let body = json!({ "ceremony": ceremony, "credential": credential });
+        self.send(Method::POST, "/api/auth/passkey", &body).await
+    }
+
+    /// Registers a new passkey of `alg` for `user`: the software passkey and its id.
+    pub(crate) async fn register_passkey(
+        &self,
+        user: &TestUser,
+        alg: super::Alg,
+    ) -> (super::SoftPasskey, String) {
+        let response = self.passkey_options(user.token(), PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let options: Value = response.json().await.unwrap();
+        let (passkey, credential) =
+            super::SoftPasskey::create(&options["options"], alg, &super::Answer::honest());
+        let ceremony = options["ceremony"].as_str().unwrap();
+        let response = self
+            .add_passkey(user.token(), ceremony, "My laptop", &credential)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{alg:?}");
+        let created: Value = response.json().await.unwrap();
+        (passkey, created["id"].as_str().unwrap().to_owned())
+    }
+
     /// `GET /api/admin/users`.
     pub(crate) async fn admin_users(&self, token: &str) -> Response {
         self.call_authed(Method::GET, "/api/admin/users", token)

@@ -4,6 +4,7 @@
 
 mod app;
 mod processes;
+mod second_factors;
 mod tokens;
 
 pub(crate) use app::{
@@ -11,6 +12,7 @@ pub(crate) use app::{
     unique_name,
 };
 pub(crate) use processes::{run_cli, start_process, start_process_logged, stop_process};
+pub(crate) use second_factors::{Alg, Answer, SoftPasskey, totp_code};
 pub(crate) use tokens::{TEST_SECRET, fetch_jwks, forge, jwt_part};
 
 use jotpass_shared::ErrorBody;
@@ -46,6 +48,13 @@ pub(crate) async fn assert_error(
     );
     assert!(!body.message.is_empty());
     challenge
+}
+
+/// `n` random bytes (from the operating system).
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
 }
 
 /// Polls `check` every 100 ms for up to `secs` seconds.
