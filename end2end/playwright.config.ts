@@ -60,7 +60,13 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: [
-    server('main', { JOTPASS_LOGIN_LIMIT: '1000/5m', JOTPASS_REGISTER_LIMIT: '1000/1h' }),
+    // Passkeys are bound to the host of JOTPASS_PUBLIC_URL: tests that use
+    // them open the app on localhost.
+    server('main', {
+      JOTPASS_LOGIN_LIMIT: '1000/5m',
+      JOTPASS_REGISTER_LIMIT: '1000/1h',
+      JOTPASS_PUBLIC_URL: `http://localhost:${servers.main.port}`,
+    }),
     // Trusts X-Forwarded-For, so a test can be a stranger at another address.
     server('limits', {
       JOTPASS_LOGIN_LIMIT: '2/5m',

@@ -8,8 +8,10 @@
 //! server's error body, which pages match on.
 
 use jotpass_shared::{
-    AdminUser, ChangePasswordRequest, CredentialsRequest, DeleteAccountRequest, ErrorBody,
-    ErrorCode, Note, NoteRequest, RefreshRequest, Session, TokenResponse, User,
+    AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest, CredentialsRequest,
+    DeleteAccountRequest, ErrorBody, ErrorCode, MfaRequest, MfaStatus, Note, NoteRequest, Passkey,
+    PasskeyLogin, PasskeyRegistration, PasswordAndCodeRequest, PasswordRequest, RecoveryCodes,
+    RefreshRequest, Session, TokenResponse, TotpEnrolment, User,
 };
 use reqwasm::http::{Method, Request, Response};
 use serde::{Serialize, de::DeserializeOwned};
@@ -26,6 +28,8 @@ pub enum ApiError {
     },
     /// No answer, or one that could not be read.
     Network(String),
+    /// The browser itself refused (a passkey ceremony); the message says why.
+    Browser(String),
 }
 
 impl ApiError {
@@ -33,7 +37,15 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Server { body, .. } => Some(body.error),
-            Self::Network(_) => None,
+            Self::Network(_) | Self::Browser(_) => None,
+        }
+    }
+
+    /// The `mfa_token` of an `mfa_required` answer.
+    pub fn mfa_token(&self) -> Option<String> {
+        match self {
+            Self::Server { body, .. } => body.mfa_token.as_ref().map(|t| t.expose().clone()),
+            _ => None,
         }
     }
 
@@ -49,6 +61,7 @@ impl ApiError {
             }
             Self::Server { body, .. } => body.message.clone(),
             Self::Network(_) => "The server could not be reached. Try again.".to_owned(),
+            Self::Browser(why) => why.clone(),
         }
     }
 
@@ -56,7 +69,7 @@ impl ApiError {
     pub fn field(&self, name: &str) -> Option<String> {
         match self {
             Self::Server { body, .. } => body.fields.as_ref()?.get(name).cloned(),
-            Self::Network(_) => None,
+            Self::Network(_) | Self::Browser(_) => None,
         }
     }
 
@@ -68,6 +81,8 @@ impl ApiError {
                 error: ErrorCode::MissingToken,
                 message: "You are not logged in.".to_owned(),
                 fields: None,
+                mfa_token: None,
+                mfa_expires: None,
             },
             retry_after: None,
         }
@@ -91,6 +106,20 @@ impl Api {
             refresh_token: refresh_token.into(),
         };
         json(send(Method::POST, "/api/auth/refresh", None, Some(&req)).await?).await
+    }
+
+    /// The second step of a login (TOTP on).
+    pub async fn finish_mfa(req: MfaRequest) -> Result<TokenResponse, ApiError> {
+        json(send(Method::POST, "/api/auth/mfa", None, Some(&req)).await?).await
+    }
+
+    pub async fn passkey_login_options() -> Result<CeremonyOptions, ApiError> {
+        let body = serde_json::json!({});
+        json(send(Method::POST, "/api/auth/passkey/options", None, Some(&body)).await?).await
+    }
+
+    pub async fn passkey_login(req: PasskeyLogin) -> Result<TokenResponse, ApiError> {
+        json(send(Method::POST, "/api/auth/passkey", None, Some(&req)).await?).await
     }
 }
 
@@ -184,6 +213,66 @@ impl AuthedApi {
 
     pub async fn delete_account(self, req: DeleteAccountRequest) -> Result<(), ApiError> {
         empty(self.call(Method::DELETE, "/api/me", Some(&req)).await?).await
+    }
+
+    pub async fn mfa_status(self) -> Result<MfaStatus, ApiError> {
+        json(self.call(Method::GET, "/api/me/mfa", NO_BODY).await?).await
+    }
+
+    pub async fn start_totp(self, req: PasswordRequest) -> Result<TotpEnrolment, ApiError> {
+        json(self.call(Method::POST, "/api/me/totp", Some(&req)).await?).await
+    }
+
+    pub async fn confirm_totp(self, req: CodeRequest) -> Result<RecoveryCodes, ApiError> {
+        json(
+            self.call(Method::POST, "/api/me/totp/confirm", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn disable_totp(self, req: PasswordAndCodeRequest) -> Result<(), ApiError> {
+        empty(
+            self.call(Method::DELETE, "/api/me/totp", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn regenerate_recovery_codes(
+        self,
+        req: PasswordAndCodeRequest,
+    ) -> Result<RecoveryCodes, ApiError> {
+        json(
+            self.call(Method::POST, "/api/me/recovery-codes", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn passkeys(self) -> Result<Vec<Passkey>, ApiError> {
+        json(self.call(Method::GET, "/api/me/passkeys", NO_BODY).await?).await
+    }
+
+    pub async fn passkey_options(self, req: PasswordRequest) -> Result<CeremonyOptions, ApiError> {
+        json(
+            self.call(Method::POST, "/api/me/passkeys/options", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn add_passkey(self, req: PasskeyRegistration) -> Result<Passkey, ApiError> {
+        json(
+            self.call(Method::POST, "/api/me/passkeys", Some(&req))
+                .await?,
+        )
+        .await
+    }
+
+    pub async fn remove_passkey(self, id: String, req: PasswordRequest) -> Result<(), ApiError> {
+        let path = format!("/api/me/passkeys/{id}");
+        empty(self.call(Method::DELETE, &path, Some(&req)).await?).await
     }
 
     pub async fn admin_users(self) -> Result<Vec<AdminUser>, ApiError> {

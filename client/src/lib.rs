@@ -4,6 +4,7 @@
 //! - [`api`]: the only HTTP code (every request, and the `x-access-token` header).
 //! - [`session`]: the auth state, and the only `localStorage` code.
 //! - [`routes`]: every page's path, named once.
+//! - [`webauthn`]: the browser's passkey API, JSON in and out.
 //! - `pages/`, `components.rs`: what a person sees.
 
 // Leptos's `#[component]` expands to `pub` props builders that the lint
@@ -18,6 +19,7 @@ mod components;
 mod pages;
 pub mod routes;
 pub mod session;
+pub mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -11,6 +11,11 @@ export function url(server: keyof typeof servers, path = '/'): string {
   return `http://127.0.0.1:${servers[server].port}${path}`;
 }
 
+/** The same page on `localhost`: passkeys need a host name, not an IP address. */
+export function localUrl(server: keyof typeof servers, path = '/'): string {
+  return `http://localhost:${servers[server].port}${path}`;
+}
+
 export const PASSWORD = 'correct horse battery staple';
 
 /** The jotpass binary the servers run (and the tests use as the CLI). */
@@ -29,18 +34,29 @@ export async function hydrated(page: Page): Promise<void> {
 }
 
 /** Creates an account through the UI; the app logs in and shows the notes. */
-export async function register(page: Page, server: keyof typeof servers, name: string): Promise<void> {
-  await page.goto(url(server, '/register'));
+export async function register(
+  page: Page,
+  server: keyof typeof servers,
+  name: string,
+  at: typeof url = url,
+): Promise<void> {
+  await page.goto(at(server, '/register'));
   await hydrated(page);
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(url(server, '/notes'));
+  await expect(page).toHaveURL(at(server, '/notes'));
 }
 
 /** Logs in through the UI. */
-export async function logIn(page: Page, server: keyof typeof servers, name: string, password = PASSWORD): Promise<void> {
-  await page.goto(url(server, '/login'));
+export async function logIn(
+  page: Page,
+  server: keyof typeof servers,
+  name: string,
+  password = PASSWORD,
+  at: typeof url = url,
+): Promise<void> {
+  await page.goto(at(server, '/login'));
   await hydrated(page);
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password').fill(password);

@@ -83,7 +83,7 @@ test('changing the password keeps this browser logged in', async ({ page }) => {
   await page.getByLabel('Current password').fill(PASSWORD);
   await page.getByLabel('New password').fill('an even longer passphrase');
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByRole('status')).toContainText('Password changed');
+  await expect(page.getByRole('region', { name: 'Change password' }).getByRole('status')).toContainText('Password changed');
   await page.getByRole('link', { name: 'Notes' }).click();
   await expect(page.getByRole('heading', { name: 'Notes' })).toBeVisible();
 });

@@ -1,9 +1,11 @@
-//! Changing the password and deleting the account.
+//! The account page: the password, two-factor authentication and passkeys
+//! (in `security`), and deleting the account.
 
 use jotpass_shared::{ChangePasswordRequest, DeleteAccountRequest, Password};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::security::{PasskeysSection, TwoFactorSection};
 use crate::{
     api::ApiError,
     components::{Alert, Field, PostForm, Submit, failure},
@@ -59,9 +61,9 @@ pub(crate) fn AccountPage() -> impl IntoView {
     let delete_error = failure(delete);
 
     view! {
-        <section class="card narrow">
-            <h1>"Account"</h1>
-            <h2>"Change password"</h2>
+        <h1 class="page-title">"Account"</h1>
+        <section class="card narrow" aria-labelledby="change-password">
+            <h2 id="change-password">"Change password"</h2>
             <PostForm action=Page::Account.href() on_submit=move || {
                 done.set(None);
                 if new_problem().is_none() {
@@ -79,7 +81,11 @@ pub(crate) fn AccountPage() -> impl IntoView {
                 <Submit label="Change password" busy=change.pending()/>
             </PostForm>
 
-            <h2>"Delete account"</h2>
+        </section>
+        <TwoFactorSection/>
+        <PasskeysSection/>
+        <section class="card narrow" aria-labelledby="delete-account">
+            <h2 id="delete-account">"Delete account"</h2>
             <p>"This deletes your account, your notes and all your sessions. It cannot be undone."</p>
             <PostForm action=Page::Account.href() on_submit=move || {
                 delete.dispatch(DeleteAccountRequest { password: confirm.get_untracked().into() });

@@ -47,7 +47,7 @@ fn UsersTable() -> impl IntoView {
             <Alert message=error/>
             {when_loaded(users, move |list| view! {
                     <table>
-                        <thead><tr><th>"Username"</th><th>"Roles"</th><th>"Active sessions"</th><th></th></tr></thead>
+                        <thead><tr><th>"Username"</th><th>"Roles"</th><th>"Active sessions"</th><th>"Two-factor"</th><th>"Passkeys"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|u| {
                                 let id = u.user.id.clone();
@@ -56,6 +56,8 @@ fn UsersTable() -> impl IntoView {
                                         <td>{u.user.username}</td>
                                         <td>{u.user.roles.join(", ")}</td>
                                         <td>{u.active_sessions}</td>
+                                        <td>{if u.totp { "On" } else { "Off" }}</td>
+                                        <td>{u.passkeys}</td>
                                         <td>
                                             <button type="button" class="secondary"
                                                 on:click=move |_| { revoke.dispatch(id.clone()); }>"Sign out everywhere"</button>

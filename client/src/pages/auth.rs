@@ -1,6 +1,6 @@
 //! The start page (a redirect), logging in and creating an account.
 
-use jotpass_shared::{CredentialsRequest, Password, Username};
+use jotpass_shared::{CredentialsRequest, ErrorCode, Password, Username};
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
@@ -9,10 +9,10 @@ use leptos_router::{
 };
 
 use crate::{
-    api::Api,
+    api::{Api, ApiError},
     components::{Alert, Field, Loading, PostForm, Submit, failure, posted_notice},
     routes::Page,
-    session::{self, use_auth},
+    session::{self, LoginStep, SecondFactor, use_auth},
 };
 
 /// `/`: to the notes when logged in, else to the login page.
@@ -60,6 +60,8 @@ pub(crate) fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    // After a right password with TOTP on: the second step's token.
+    let mfa_token = RwSignal::new(None::<String>);
 
     let go_on = {
         let navigate = navigate.clone();
@@ -80,25 +82,110 @@ pub(crate) fn LoginPage() -> impl IntoView {
         }
     });
     let login = Action::new_unsync(move |(name, secret): &(String, String)| {
-        session::log_in(auth, name.clone(), secret.clone())
+        let (name, secret) = (name.clone(), secret.clone());
+        async move {
+            let step = session::log_in(auth, name, secret).await?;
+            if let LoginStep::SecondFactor { mfa_token: token } = step {
+                password.set(String::new());
+                mfa_token.set(Some(token));
+            }
+            Ok::<(), ApiError>(())
+        }
     });
     let error = failure(login);
+    let passkey = Action::new_unsync(move |_: &()| session::log_in_with_passkey(auth));
+    let passkey_error = failure(passkey);
     let posted = posted_notice(username);
 
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
             <Alert message=Signal::derive(move || auth.notice.get().or_else(|| posted.get()))/>
-            <PostForm action=Page::Login.href() on_submit=move || {
-                login.dispatch((username.get_untracked(), password.get_untracked()));
-            }>
-                <Field id="username" label="Username" value=username autocomplete="username"/>
-                <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
-                <Alert message=error/>
-                <Submit label="Log in" busy=login.pending()/>
-            </PostForm>
+            {move || match mfa_token.get() {
+                None => view! {
+                    <PostForm action=Page::Login.href() on_submit=move || {
+                        login.dispatch((username.get_untracked(), password.get_untracked()));
+                    }>
+                        <Field id="username" label="Username" value=username autocomplete="username webauthn"/>
+                        <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
+                        <Alert message=error/>
+                        <Submit label="Log in" busy=login.pending()/>
+                    </PostForm>
+                    <div class="alternative">
+                        <Alert message=passkey_error/>
+                        <button type="button" class="secondary" disabled=move || !auth.ready.get() || passkey.pending().get()
+                            on:click=move |_| { passkey.dispatch(()); }>"Sign in with a passkey"</button>
+                    </div>
+                }.into_any(),
+                Some(token) => view! {
+                    <SecondStep username mfa_token=token on_back=move || mfa_token.set(None)/>
+                }.into_any(),
+            }}
             <p>"New here? "<A href=Page::Register.href()>"Create an account"</A>"."</p>
         </section>
+    }
+}
+
+/// The second step of a login: the code from the authenticator app, or a
+/// recovery code instead.
+#[component]
+fn SecondStep(
+    username: RwSignal<String>,
+    mfa_token: String,
+    on_back: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let auth = use_auth();
+    let code = RwSignal::new(String::new());
+    let recovery = RwSignal::new(false);
+    let token = StoredValue::new(mfa_token);
+    let finish = Action::new_unsync(move |factor: &SecondFactor| {
+        let factor = factor.clone();
+        async move {
+            let name = username.get_untracked();
+            session::finish_mfa(auth, &name, token.get_value(), factor).await
+        }
+    });
+    // The API's word for a wrong code is the login's "invalid_credentials".
+    let error = Signal::derive(move || {
+        finish.value().get().and_then(Result::err).map(|e| {
+            if e.code() == Some(ErrorCode::InvalidCredentials) {
+                "That code did not work. Try the newest code from your app, or a recovery code."
+                    .to_owned()
+            } else {
+                e.message()
+            }
+        })
+    });
+    view! {
+        <p>{move || if recovery.get() {
+            "Enter one of your recovery codes. Each works once."
+        } else {
+            "Enter the 6-digit code from your authenticator app."
+        }}</p>
+        <PostForm action=Page::Login.href() on_submit=move || {
+            let typed = code.get_untracked();
+            finish.dispatch(if recovery.get_untracked() {
+                SecondFactor::RecoveryCode(typed)
+            } else {
+                SecondFactor::Code(typed)
+            });
+        }>
+            {move || if recovery.get() {
+                view! { <Field id="recovery-code" label="Recovery code" value=code autocomplete="off"/> }.into_any()
+            } else {
+                view! { <Field id="code" label="Code" value=code autocomplete="one-time-code"/> }.into_any()
+            }}
+            <Alert message=error/>
+            <Submit label="Continue" busy=finish.pending()/>
+        </PostForm>
+        <p>
+            <button type="button" class="link" on:click=move |_| {
+                code.set(String::new());
+                recovery.update(|r| *r = !*r);
+            }>{move || if recovery.get() { "Use the code from the app instead" } else { "Use a recovery code instead" }}</button>
+            " · "
+            <button type="button" class="link" on:click=move |_| on_back()>"Start again"</button>
+        </p>
     }
 }
 
@@ -134,7 +221,8 @@ pub(crate) fn RegisterPage() -> impl IntoView {
                 device_token: None,
             })
             .await?;
-            session::log_in(auth, name, secret).await
+            // A new account has no second factor: this logs in.
+            session::log_in(auth, name, secret).await.map(|_| ())
         }
     });
     Effect::new(move |_| {

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod auth;
 mod notes;
+mod security;
 mod sessions;
 
 pub(crate) use account::AccountPage;

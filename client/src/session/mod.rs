@@ -18,7 +18,9 @@ mod storage;
 
 use std::{future::Future, time::Duration};
 
-use jotpass_shared::{CredentialsRequest, ErrorCode, Redacted, TokenResponse, User};
+use jotpass_shared::{
+    CredentialsRequest, ErrorCode, MfaRequest, PasskeyLogin, Redacted, TokenResponse, User,
+};
 use leptos::prelude::*;
 
 use self::{
@@ -107,14 +109,77 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
+/// What a password login needs next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginStep {
+    /// Logged in.
+    Done,
+    /// TOTP is on: the second step, with this token.
+    SecondFactor { mfa_token: String },
+}
+
+/// A second factor as the person typed it.
+#[derive(Clone, Debug)]
+pub enum SecondFactor {
+    Code(String),
+    RecoveryCode(String),
+}
+
 /// Logs in with the device token this browser holds for `username` (if
-/// any), and starts the session.
-pub async fn log_in(auth: Auth, username: String, password: String) -> Result<(), ApiError> {
+/// any), and starts the session, unless a second factor is needed.
+pub async fn log_in(auth: Auth, username: String, password: String) -> Result<LoginStep, ApiError> {
     let device_token = storage::device_token(&username).map(Redacted::new);
-    let tokens = Api::login(CredentialsRequest {
+    let answer = Api::login(CredentialsRequest {
         username,
         password: Redacted::new(password),
         device_token,
+    })
+    .await;
+    match answer {
+        Ok(tokens) => {
+            start(auth, tokens);
+            Ok(LoginStep::Done)
+        }
+        Err(e) if e.code() == Some(ErrorCode::MfaRequired) => Ok(LoginStep::SecondFactor {
+            mfa_token: e.mfa_token().unwrap_or_default(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The second step of a login of `username`, and the session.
+pub async fn finish_mfa(
+    auth: Auth,
+    username: &str,
+    mfa_token: String,
+    factor: SecondFactor,
+) -> Result<(), ApiError> {
+    let (code, recovery_code) = match factor {
+        SecondFactor::Code(code) => (Some(Redacted::new(code)), None),
+        SecondFactor::RecoveryCode(code) => (None, Some(Redacted::new(code))),
+    };
+    let tokens = Api::finish_mfa(MfaRequest {
+        mfa_token: Redacted::new(mfa_token),
+        code,
+        recovery_code,
+        device_token: storage::device_token(username).map(Redacted::new),
+    })
+    .await?;
+    start(auth, tokens);
+    Ok(())
+}
+
+/// A passwordless login: the browser offers this site's passkeys, and the
+/// one the person picks starts the session.
+pub async fn log_in_with_passkey(auth: Auth) -> Result<(), ApiError> {
+    let ceremony = Api::passkey_login_options().await?;
+    let credential = crate::webauthn::get(&ceremony.options)
+        .await
+        .map_err(|e| ApiError::Browser(e.message()))?;
+    let tokens = Api::passkey_login(PasskeyLogin {
+        ceremony: ceremony.ceremony,
+        credential,
+        device_token: None,
     })
     .await?;
     start(auth, tokens);
