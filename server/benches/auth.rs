@@ -131,7 +131,7 @@ fn requests(c: &mut Criterion) {
 
 fn passwords(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let pool = rt.block_on(PasswordHasherPool::new(1)).unwrap();
+    let pool = PasswordHasherPool::new(1).unwrap();
     let hash = rt
         .block_on(pool.hash("correct horse battery staple".into()))
         .unwrap();

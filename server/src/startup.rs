@@ -208,7 +208,7 @@ pub async fn accounts(
     Ok(Accounts::new(
         db,
         accounts::Parts {
-            hasher: PasswordHasherPool::new(permits).await?,
+            hasher: PasswordHasherPool::new(permits)?,
             sessions,
             limiter,
             clock,

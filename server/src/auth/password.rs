@@ -23,8 +23,9 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct PasswordHasherPool {
     jobs: mpsc::Sender<Job>,
     threads: usize,
-    /// A real hash of a random password, verified against when the user is
-    /// unknown so that both failures cost the same work.
+    /// A hash string with our parameters, a random salt and a random output,
+    /// verified against when the user is unknown so that both failures cost
+    /// the same work (no password has that output).
     dummy: PasswordHashString,
 }
 
@@ -44,7 +45,7 @@ fn argon2() -> Argon2<'static> {
 
 impl PasswordHasherPool {
     /// A pool of `threads` hashing threads (at least one).
-    pub async fn new(threads: usize) -> anyhow::Result<Self> {
+    pub fn new(threads: usize) -> anyhow::Result<Self> {
         let threads = threads.max(1);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -66,17 +67,11 @@ impl PasswordHasherPool {
                     }
                 })?;
         }
-        let dummy_password = base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            random_bytes::<32>(),
-        );
-        let mut pool = Self {
+        Ok(Self {
             jobs,
             threads,
-            dummy: PasswordHashString::new(String::new()),
-        };
-        pool.dummy = pool.run(move || hash_blocking(&dummy_password)).await??;
-        Ok(pool)
+            dummy: dummy_hash()?,
+        })
     }
 
     /// Runs `work` on a hashing thread and waits for its answer.
@@ -130,6 +125,25 @@ fn lower_priority() {
     }
 }
 
+/// What [`hash_blocking`] would store, with a random output in place of the
+/// hash: built, not computed, so start-up runs no Argon2 (it used to, and a
+/// busy machine left the idle-class thread waiting for the CPU while the
+/// server could not answer yet).
+fn dummy_hash() -> anyhow::Result<PasswordHashString> {
+    use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let params = argon2().params().clone();
+    let output = STANDARD_NO_PAD.encode(random_bytes::<{ Params::DEFAULT_OUTPUT_LEN }>());
+    Ok(PasswordHashString::new(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${output}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str(),
+    )))
+}
+
 fn hash_blocking(password: &str) -> anyhow::Result<PasswordHashString> {
     let salt =
         SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
@@ -155,7 +169,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let pool = PasswordHasherPool::new(1).await.unwrap();
+        let pool = PasswordHasherPool::new(1).unwrap();
         let hash = pool.hash("correct horse".into()).await.unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
@@ -168,7 +182,30 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        let pool = PasswordHasherPool::new(1).await.unwrap();
+        let pool = PasswordHasherPool::new(1).unwrap();
         assert!(!pool.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_costs_what_a_real_hash_costs() {
+        // Same algorithm, version, parameters and lengths: verifying against
+        // it runs the same Argon2 work as verifying a real password.
+        let pool = PasswordHasherPool::new(1).unwrap();
+        let real = pool.hash("correct horse".into()).await.unwrap();
+        let (real, dummy) = (
+            PasswordHash::new(real.as_str()).unwrap(),
+            PasswordHash::new(pool.dummy.as_str()).unwrap(),
+        );
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(
+            dummy.salt.unwrap().as_str().len(),
+            real.salt.unwrap().as_str().len()
+        );
+        assert_eq!(dummy.hash.unwrap().len(), real.hash.unwrap().len());
+        // A fresh pool has a fresh dummy.
+        let other = PasswordHasherPool::new(1).unwrap();
+        assert_ne!(other.dummy.as_str(), pool.dummy.as_str());
     }
 }
