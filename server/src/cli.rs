@@ -9,10 +9,13 @@ use std::{
     ffi::OsString,
     io::{IsTerminal, Read},
     process::ExitCode,
+    sync::Arc,
 };
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use jotpass_shared::{ADMIN_ROLE, Password, Username};
+use jotpass_shared::{ADMIN_ROLE, EmailAddress, Password, Username};
+use tokio::sync::Notify;
 use tracing_subscriber::EnvFilter;
 
 use crate::{
@@ -22,6 +25,7 @@ use crate::{
     config::{Config, JwtAlg},
     db::{Db, Roles},
     error::ApiError,
+    mail::{Mailer, templates},
     startup::{self, Application},
 };
 
@@ -43,6 +47,17 @@ enum Command {
     /// Manage the signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check the mail settings.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Send a test mail to ADDRESS now, through the configured transport
+    /// (`JOTPASS_SMTP_URL`, or `.eml` files in `data/outbox/`), and say
+    /// what happened.
+    Test { address: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +121,7 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::User(UserCommand::Role { name, role }) => set_role(config, &name, role).await,
         Command::User(UserCommand::MfaReset { name }) => reset_mfa(config, &name).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(config).await,
+        Command::Mail(MailCommand::Test { address }) => test_mail(config, &address).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -152,10 +168,39 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+async fn test_mail(config: Config, address: &str) -> anyhow::Result<()> {
+    let to = EmailAddress::parse(address).map_err(|e| anyhow::anyhow!("{address:?}: {e}"))?;
+    let mailer = Mailer::from_config(&config)?;
+    println!(
+        "sending a test mail to {} through {}",
+        to.as_str(),
+        mailer.describe()
+    );
+    let place = mailer
+        .send(&templates::test_mail(to.as_str()))
+        .await
+        .with_context(|| format!("sending through {}", mailer.describe()))?;
+    println!("sent: {place}");
+    Ok(())
+}
+
 /// The account flows on the configured database.
 async fn accounts(config: &Config) -> anyhow::Result<Accounts> {
     let db = Db::connect(&config.database_url).await?;
-    startup::accounts(config, db, SessionCache::default(), Clock::default(), None).await
+    // Mail the CLI queues (an alert) is sealed under the server's key and
+    // sent by the server's worker; without a key yet, there is nothing to
+    // alert about (no account has enrolled TOTP or a verified address).
+    let kek = Kek::load_existing(config)?.map(Arc::new);
+    let mail_wake = Arc::new(Notify::new());
+    startup::accounts(
+        config,
+        db,
+        SessionCache::default(),
+        Clock::default(),
+        kek,
+        mail_wake,
+    )
+    .await
 }
 
 async fn add_user(config: Config, name: &str, admin: bool) -> anyhow::Result<()> {

@@ -60,6 +60,10 @@ pub enum ApiError {
         mfa_token: Redacted<String>,
         mfa_expires: i64,
     },
+    /// 401 `mfa_required` with no `mfa_token`: send the code with this same
+    /// request (a password reset when TOTP is on).
+    #[error("a second factor is required with the request")]
+    SecondFactorRequired,
     /// 409 `conflict`: the state does not allow it; the message says why.
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -128,7 +132,9 @@ impl ApiError {
             Self::InvalidRequest(_) => (S::BAD_REQUEST, C::InvalidRequest),
             Self::InvalidInput { .. } => (S::UNPROCESSABLE_ENTITY, C::InvalidInput),
             Self::UsernameTaken => (S::CONFLICT, C::UsernameTaken),
-            Self::MfaRequired { .. } => (S::UNAUTHORIZED, C::MfaRequired),
+            Self::MfaRequired { .. } | Self::SecondFactorRequired => {
+                (S::UNAUTHORIZED, C::MfaRequired)
+            }
             Self::Conflict(_) => (S::CONFLICT, C::Conflict),
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, C::RateLimited),
             Self::NotFound => (S::NOT_FOUND, C::NotFound),
@@ -159,7 +165,7 @@ impl ApiError {
             Self::InvalidRequest(m) => m.clone(),
             Self::InvalidInput { message, .. } => message.clone(),
             Self::UsernameTaken => "That username is taken.".to_owned(),
-            Self::MfaRequired { .. } => {
+            Self::MfaRequired { .. } | Self::SecondFactorRequired => {
                 "Enter the code from your authenticator app, or a recovery code.".to_owned()
             }
             Self::Conflict(why) => (*why).to_owned(),

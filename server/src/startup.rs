@@ -12,7 +12,7 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use leptos::config::LeptosOptions;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 use tower::ServiceExt;
 
 use crate::{
@@ -24,6 +24,7 @@ use crate::{
     config::Config,
     db::Db,
     http,
+    mail::{Mailer, worker::Worker},
     state::AppState,
 };
 
@@ -74,11 +75,15 @@ impl Application {
                 }
             })
         });
+        // The outbox is drained in the background: a request never waits
+        // for a mail server.
+        let mailer = tokio::spawn(self.state.mail.clone().run());
         let app = http::router(self.state);
         let served = serve(self.listener, app, shutdown).await;
         if let Some(task) = reloader {
             task.abort();
         }
+        mailer.abort();
         served
     }
 }
@@ -157,14 +162,24 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     // The key-encryption key seals TOTP secrets (and EdDSA keys, which
     // `Keys` loads for itself).
     let kek = Arc::new(Kek::load(&config).context("loading the key-encryption key")?);
+    let mail_wake = Arc::new(Notify::new());
     let accounts = accounts(
         &config,
         db.clone(),
         sessions.clone(),
         clock.clone(),
-        Some(kek),
+        Some(kek.clone()),
+        mail_wake.clone(),
     )
     .await?;
+    let mail = Worker {
+        db: db.clone(),
+        mailer: Mailer::from_config(&config)?,
+        kek,
+        clock: clock.clone(),
+        retention: config.activity_retention,
+        wake: mail_wake,
+    };
     let leptos = LeptosOptions::builder()
         .output_name(config.site.output_name.clone())
         .site_root(config.site.root.clone())
@@ -185,18 +200,20 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         sessions,
         clock,
         leptos,
+        mail,
     })
 }
 
 /// The account flows on `db`, for the server and for the CLI. The CLI
-/// passes no `kek`: it enrols no second factor, and must not create a key
-/// file as a side effect.
+/// passes the `kek` only if one exists (it must not create a key file as a
+/// side effect); `mail_wake` wakes the mail worker.
 pub async fn accounts(
     config: &Config,
     db: Db,
     sessions: SessionCache,
     clock: Clock,
     kek: Option<Arc<Kek>>,
+    mail_wake: Arc<Notify>,
 ) -> anyhow::Result<Accounts> {
     // Argon2 may use half the cores (at least one): a login storm then leaves
     // the other half to the requests that only check a token.
@@ -215,6 +232,8 @@ pub async fn accounts(
             session_ttl: config.session_ttl,
             kek,
             passkeys: Passkeys::new(&config.public_url)?,
+            public_url: config.public_url.origin.clone(),
+            mail_wake,
         },
     ))
 }

@@ -11,6 +11,7 @@ use crate::{
     clock::Clock,
     config::Config,
     db::Db,
+    mail::worker::Worker,
 };
 
 #[derive(Clone, FromRef)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub sessions: SessionCache,
     pub clock: Clock,
     pub leptos: LeptosOptions,
+    /// The outbox's sender, which `Application::run_until` starts.
+    pub mail: Worker,
 }
 
 impl std::fmt::Debug for AppState {

@@ -121,6 +121,61 @@ pub struct PasskeyLogin {
     pub device_token: Option<Redacted<String>>,
 }
 
+/// `PUT /api/me/email`: a step-up; the link goes to the new address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailRequest {
+    pub email: String,
+    pub password: Redacted<String>,
+}
+
+/// `POST /api/auth/verify-email`: the token of the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    pub token: Redacted<String>,
+}
+
+/// `POST /api/auth/password-reset`: a username or an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRequest {
+    pub login: String,
+}
+
+/// `POST /api/auth/password-reset/confirm`; with TOTP on, a `code` or a
+/// `recovery_code` too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetConfirm {
+    pub token: Redacted<String>,
+    pub new_password: Redacted<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Redacted<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<Redacted<String>>,
+}
+
+/// `GET /api/me/activity?before=&limit=`, as sent (the server parses it,
+/// to answer a bad value with `invalid_input` naming the parameter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+}
+
+/// An event of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEvent {
+    /// The event's number: newer events have larger ones (`?before=`).
+    pub id: i64,
+    /// `login`, `login_failed`, `password_changed`… (API.md, "Activity").
+    pub kind: String,
+    /// RFC 3339.
+    pub at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub session_id: Option<String>,
+}
+
 /// A passkey as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Passkey {
@@ -148,6 +203,12 @@ pub struct User {
     pub roles: Vec<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// The verified address, or `None` (an address changes only once the
+    /// new one is verified).
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl User {
@@ -248,6 +309,8 @@ mod tests {
                 username: "root".into(),
                 roles: vec!["admin".into()],
                 created_at: "2026-01-01T00:00:00Z".into(),
+                email: None,
+                email_verified: false,
             },
             active_sessions: 2,
             totp: true,

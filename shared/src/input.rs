@@ -21,6 +21,7 @@ pub enum InputError {
     /// U+0000, which no database column should hold (PostgreSQL refuses it).
     Nul,
     PasskeyNameLength,
+    Email,
 }
 
 impl fmt::Display for InputError {
@@ -39,6 +40,7 @@ impl fmt::Display for InputError {
             Self::BodyLength => "Body must be at most 20000 characters long.",
             Self::Nul => "Text must not contain the NUL character (U+0000).",
             Self::PasskeyNameLength => "A passkey's name must be 1 to 64 characters long.",
+            Self::Email => "Enter an e-mail address like name@example.com.",
         })
     }
 }
@@ -184,6 +186,39 @@ impl PasskeyName {
     }
 }
 
+/// An e-mail address, trimmed and lower-cased: one `@` between a local part
+/// and a domain with a dot (or `localhost`), at most 254 characters, no
+/// spaces, controls, quotes or angle brackets. Deliberately plainer than
+/// RFC 5322: what people type, and what can go in a header unescaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let address = raw.trim().to_lowercase();
+        let (local, domain) = address.split_once('@').ok_or(InputError::Email)?;
+        let plain = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| !c.is_whitespace() && !c.is_control() && !"@\"<>(),;:[]\\".contains(c))
+        };
+        let domain_ok = plain(domain)
+            && (domain.contains('.') || domain == "localhost")
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..");
+        if address.chars().count() > 254 || !plain(local) || !domain_ok {
+            return Err(InputError::Email);
+        }
+        Ok(Self(address))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A note body: at most 20,000 code points, may be empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteBody(String);
@@ -277,6 +312,31 @@ mod tests {
             Password::parse("LongUserName".into(), "longusername"),
             Err(InputError::PasswordIsUsername)
         );
+    }
+
+    #[test]
+    fn email_addresses_are_trimmed_lower_cased_and_plain() {
+        assert_eq!(
+            EmailAddress::parse("  Alice@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "alice@example.com"
+        );
+        assert!(EmailAddress::parse("bob@localhost").is_ok());
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@example",
+            "a b@example.com",
+            "alice@@example.com",
+            "alice@example..com",
+            "<alice@example.com>",
+            "alice@example.com\r\nBcc: x@y.z",
+        ] {
+            assert_eq!(EmailAddress::parse(bad), Err(InputError::Email), "{bad:?}");
+        }
     }
 
     #[test]

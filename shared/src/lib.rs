@@ -7,20 +7,23 @@
 //! why the browser's form errors read exactly like the server's `422` answers.
 
 mod claims;
+mod device;
 mod dto;
 mod error;
 mod input;
 mod redacted;
 
 pub use claims::{Claims, amr};
+pub use device::device_name;
 pub use dto::{
-    AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest, CredentialsRequest,
-    DeleteAccountRequest, MfaRequest, MfaStatus, Note, NoteRequest, Passkey, PasskeyLogin,
-    PasskeyRegistration, PasswordAndCodeRequest, PasswordRequest, RecoveryCodes, RefreshRequest,
-    Session, TokenResponse, TotpEnrolment, User,
+    ActivityEvent, ActivityQuery, AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest,
+    CredentialsRequest, DeleteAccountRequest, EmailRequest, MfaRequest, MfaStatus, Note,
+    NoteRequest, Passkey, PasskeyLogin, PasskeyRegistration, PasswordAndCodeRequest,
+    PasswordRequest, PasswordResetConfirm, PasswordResetRequest, RecoveryCodes, RefreshRequest,
+    Session, TokenRequest, TokenResponse, TotpEnrolment, User,
 };
 pub use error::{ErrorBody, ErrorCode};
-pub use input::{InputError, NoteBody, NoteTitle, PasskeyName, Password, Username};
+pub use input::{EmailAddress, InputError, NoteBody, NoteTitle, PasskeyName, Password, Username};
 pub use redacted::Redacted;
 
 /// The name of the header the jotpass client sends its access token in.

@@ -3,11 +3,12 @@
 
 use jotpass_shared::{CredentialsRequest, Redacted, Username, amr};
 
-use super::{Accounts, Client, Grant};
+use super::{Accounts, Client, Grant, Kind};
 use crate::{
     auth::Attempt,
     db::{NameList, SessionRow, Tx, UserRow},
     error::ApiError,
+    mail::templates::Alert,
     secrets::{new_token, token_hash},
 };
 
@@ -20,18 +21,21 @@ impl Accounts {
     /// after the same Argon2 work whether the user is unknown or the password
     /// wrong; a failure counts against the username (or, for a login that
     /// presented a valid device token of the user, that token: `device`) and
-    /// `addr`.
+    /// `client`'s address; a wrong password of a real user is a
+    /// `login_failed` event.
     ///
     /// Every password check goes through here: logins, and the step-ups of a
-    /// password change, an account deletion, second factors and passkeys.
+    /// password change, an account deletion, an address, second factors and
+    /// passkeys.
     pub async fn check_password(
         &self,
-        addr: &str,
+        client: &Client,
         username: &str,
         password: Redacted<String>,
         device: Option<&str>,
     ) -> Result<UserRow, ApiError> {
         let now = self.clock.now();
+        let addr = client.addr.as_str();
         let who = device.map_or(Attempt::Username(username), Attempt::Device);
         self.limiter.check_login(&self.db, who, addr, now).await?;
         // A name that cannot be a username is an unknown user: it never
@@ -45,12 +49,14 @@ impl Accounts {
         match (matched, user) {
             (true, Some(user)) => Ok(user),
             (_, user) => {
-                let reason = if user.is_some() {
-                    "wrong password"
-                } else {
-                    "unknown user"
-                };
-                tracing::info!(reason, "password check failed");
+                match &user {
+                    Some(user) => {
+                        tracing::info!(user_id = %user.id, "password check failed: wrong password");
+                        let event = self.event(&user.id, Kind::LoginFailed, Some(client), None);
+                        self.db.record_event(&event).await?;
+                    }
+                    None => tracing::info!("password check failed: unknown user"),
+                }
                 self.limiter
                     .record_login_failure(&self.db, who, addr, now)
                     .await?;
@@ -72,12 +78,7 @@ impl Accounts {
             .await?;
         let device_hash = device.as_ref().map(|t| token_hash(t.expose()));
         let user = self
-            .check_password(
-                &client.addr,
-                &req.username,
-                req.password,
-                device_hash.as_deref(),
-            )
+            .check_password(client, &req.username, req.password, device_hash.as_deref())
             .await?;
         if self.totp_on(&user.id).await? {
             return Err(self
@@ -89,12 +90,14 @@ impl Accounts {
             .start_session(&mut tx, user, amr_of(&[amr::PASSWORD]), client, device)
             .await?;
         tx.commit().await?;
+        self.mail_queued();
         Ok(grant)
     }
 
     /// Starts a session for `user` in `tx`, authenticated by `amr`, with
     /// its first refresh token and the device token: `device` (already
-    /// checked to be a valid one of the user) or a new one. Every login —
+    /// checked to be a valid one of the user) or a new one; its `login` (or
+    /// `passkey_login`) event, and the new-device alert. Every login —
     /// password, second step, passkey — ends here.
     pub(super) async fn start_session(
         &self,
@@ -105,6 +108,7 @@ impl Accounts {
         device: Option<Redacted<String>>,
     ) -> Result<Grant, ApiError> {
         let now = self.clock.now();
+        let new_device = self.is_new_device(&user.id, client).await?;
         let refresh_token = new_token();
         let device_token = match device {
             Some(token) => token,
@@ -130,9 +134,21 @@ impl Accounts {
             user_agent: client.user_agent.clone(),
             device_hash: Some(token_hash(device_token.expose())),
             amr: amr.clone(),
+            ip: Some(client.addr.clone()),
         };
         tx.create_session(&session, &token_hash(&refresh_token))
             .await?;
+        let kind = if amr.contains(amr::HARDWARE_KEY) {
+            Kind::PasskeyLogin
+        } else {
+            Kind::Login
+        };
+        tx.record_event(&self.event(&user.id, kind, Some(client), Some(&session.id)))
+            .await?;
+        if new_device {
+            self.queue_alert(tx, &user, Alert::NewDevice, Some(client))
+                .await?;
+        }
         tracing::info!(user_id = %user.id, session_id = %session.id, "session started");
         Ok(Grant {
             user,

@@ -9,7 +9,7 @@
 
 use jotpass_shared::{MfaRequest, MfaStatus, RecoveryCodes, Redacted, TotpEnrolment, amr};
 
-use super::{Accounts, Client, Grant, login::amr_of};
+use super::{Accounts, Client, Grant, Kind, login::amr_of};
 use crate::{
     auth::{
         Attempt, Kek,
@@ -17,6 +17,7 @@ use crate::{
     },
     db::{MfaChallengeRow, SessionWithUser, Tx, UserRow},
     error::{ApiError, TokenFailure},
+    mail::templates::Alert,
     secrets::{new_token, token_hash},
 };
 
@@ -126,10 +127,7 @@ impl Accounts {
             self.db
                 .fail_mfa_challenge(&hash, MFA_MAX_FAILURES, now)
                 .await?;
-            self.limiter
-                .record_login_failure(&self.db, who, &client.addr, now)
-                .await?;
-            tracing::info!(user_id = %user.id, "second factor refused");
+            self.second_factor_failed(&user, client, who).await?;
             return Err(ApiError::InvalidCredentials { basic: false });
         }
         if !tx.spend_mfa_challenge(&hash, now).await? {
@@ -148,6 +146,7 @@ impl Accounts {
             .start_session(&mut tx, user, factors, &client, device)
             .await?;
         tx.commit().await?;
+        self.mail_queued();
         Ok(grant)
     }
 
@@ -167,12 +166,12 @@ impl Accounts {
     /// second call restarts the enrolment); `409` when TOTP is on.
     pub async fn start_totp(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         password: Redacted<String>,
     ) -> Result<TotpEnrolment, ApiError> {
         let user = self
-            .check_password(addr, &current.username, password, None)
+            .check_password(client, &current.username, password, None)
             .await?;
         if self.totp_on(&user.id).await? {
             return Err(ApiError::Conflict(
@@ -197,14 +196,16 @@ impl Accounts {
     /// one transaction; `409` without an enrolment.
     pub async fn confirm_totp(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         code: Redacted<String>,
     ) -> Result<RecoveryCodes, ApiError> {
         let now = self.clock.now();
         let user_id = &current.session.user_id;
         let who = Attempt::Username(&current.username);
-        self.limiter.check_login(&self.db, who, addr, now).await?;
+        self.limiter
+            .check_login(&self.db, who, &client.addr, now)
+            .await?;
         let state = self.db.totp(user_id).await?.ok_or(ApiError::NotFound)?;
         if state.totp_secret.expose().is_some() {
             return Err(ApiError::Conflict(
@@ -220,9 +221,12 @@ impl Accounts {
             ))?;
         let secret = self.open_totp(user_id, &pending)?;
         let Some(step) = secret.matching_step(code.expose(), now) else {
-            self.limiter
-                .record_login_failure(&self.db, who, addr, now)
-                .await?;
+            let user = self
+                .db
+                .user_by_id(user_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            self.second_factor_failed(&user, client, who).await?;
             return Err(ApiError::InvalidCredentials { basic: false });
         };
         let codes = totp::new_recovery_codes();
@@ -243,6 +247,13 @@ impl Accounts {
         change
             .revoke_user_sessions(user_id, Some(&current.session.id), now)
             .await?;
+        let event = self.event(
+            user_id,
+            Kind::TotpEnabled,
+            Some(client),
+            Some(&current.session.id),
+        );
+        change.tx().record_event(&event).await?;
         change.commit().await?;
         tracing::info!(%user_id, "TOTP turned on; other sessions revoked");
         Ok(RecoveryCodes {
@@ -254,17 +265,27 @@ impl Accounts {
     /// recovery codes gone; `409` when it is off.
     pub async fn disable_totp(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         password: Redacted<String>,
         code: Redacted<String>,
     ) -> Result<(), ApiError> {
         let user = self
-            .step_up_with_code(addr, current, password, &code)
+            .step_up_with_code(client, current, password, &code)
             .await?;
         let mut tx = self.db.begin().await?;
         tx.disable_totp(&user.id).await?;
+        let event = self.event(
+            &user.id,
+            Kind::TotpDisabled,
+            Some(client),
+            Some(&current.session.id),
+        );
+        tx.record_event(&event).await?;
+        self.queue_alert(&mut tx, &user, Alert::TotpDisabled, Some(client))
+            .await?;
         tx.commit().await?;
+        self.mail_queued();
         tracing::info!(user_id = %user.id, "TOTP turned off");
         Ok(())
     }
@@ -273,13 +294,13 @@ impl Accounts {
     /// set; the old one is dead.
     pub async fn regenerate_recovery_codes(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         password: Redacted<String>,
         code: Redacted<String>,
     ) -> Result<RecoveryCodes, ApiError> {
         let user = self
-            .step_up_with_code(addr, current, password, &code)
+            .step_up_with_code(client, current, password, &code)
             .await?;
         let codes = totp::new_recovery_codes();
         let hashes: Vec<String> = codes
@@ -289,6 +310,13 @@ impl Accounts {
         let mut tx = self.db.begin().await?;
         tx.replace_recovery_codes(&user.id, &hashes, self.clock.now())
             .await?;
+        let event = self.event(
+            &user.id,
+            Kind::RecoveryCodesRegenerated,
+            Some(client),
+            Some(&current.session.id),
+        );
+        tx.record_event(&event).await?;
         tx.commit().await?;
         Ok(RecoveryCodes {
             recovery_codes: codes,
@@ -308,7 +336,12 @@ impl Accounts {
         change
             .revoke_user_sessions(&user.id, None, self.clock.now())
             .await?;
+        let event = self.event(&user.id, Kind::TotpDisabled, None, None);
+        change.tx().record_event(&event).await?;
+        self.queue_alert(change.tx(), &user, Alert::TotpDisabled, None)
+            .await?;
         change.commit().await?;
+        self.mail_queued();
         tracing::info!(user_id = %user.id, "TOTP reset by the CLI; sessions revoked");
         Ok(user)
     }
@@ -318,13 +351,13 @@ impl Accounts {
     /// failed login. The code is spent (a TOTP step, a recovery code).
     async fn step_up_with_code(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         password: Redacted<String>,
         code: &Redacted<String>,
     ) -> Result<UserRow, ApiError> {
         let user = self
-            .check_password(addr, &current.username, password, None)
+            .check_password(client, &current.username, password, None)
             .await?;
         if !self.totp_on(&user.id).await? {
             return Err(ApiError::Conflict("Two-factor authentication is off."));
@@ -336,8 +369,7 @@ impl Accounts {
             .await?
         {
             drop(tx);
-            self.limiter
-                .record_login_failure(&self.db, Attempt::Username(&user.username), addr, now)
+            self.second_factor_failed(&user, client, Attempt::Username(&user.username))
                 .await?;
             return Err(ApiError::InvalidCredentials { basic: false });
         }

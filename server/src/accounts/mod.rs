@@ -11,16 +11,23 @@
 //!   session cache when it commits;
 //! - a flow that changes several rows does it in one transaction;
 //! - every session starts in `Accounts::start_session` (a password login, a
-//!   second step, a passkey), with its `amr` and device token.
+//!   second step, a passkey), with its `amr` and device token;
+//! - a flow records its activity event, and queues its mail in the outbox,
+//!   in the transaction of its change (`activity`, `notices`): a `2xx`
+//!   means both are stored, and no flow waits for a mail server.
 //!
 //! Errors are [`ApiError`]s: rich inside (the log says "unknown user" or
 //! "wrong password"), one small code outside.
 
+mod activity;
+mod email;
 mod login;
 mod mfa;
+mod notices;
 mod passkeys;
 mod password;
 mod refresh;
+mod reset;
 mod revoke;
 
 use std::collections::BTreeMap;
@@ -28,6 +35,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jotpass_shared::{CredentialsRequest, Password, Username};
+use tokio::sync::Notify;
 
 pub use crate::auth::token::Grant;
 use crate::{
@@ -36,6 +44,7 @@ use crate::{
     db::{Db, Roles, UserRow},
     error::ApiError,
 };
+pub use activity::{Kind, Page};
 
 /// The account flows and what they need; cheap to clone.
 #[derive(Clone, Debug)]
@@ -52,6 +61,10 @@ pub struct Accounts {
     kek: Option<Arc<Kek>>,
     /// The WebAuthn relying party.
     passkeys: Passkeys,
+    /// `JOTPASS_PUBLIC_URL`'s origin, for the links in mails.
+    public_url: String,
+    /// Wakes the mail worker when a flow has queued mail.
+    mail_wake: Arc<Notify>,
 }
 
 /// Everything [`Accounts::new`] takes besides the database.
@@ -64,6 +77,8 @@ pub struct Parts {
     pub session_ttl: i64,
     pub kek: Option<Arc<Kek>>,
     pub passkeys: Passkeys,
+    pub public_url: String,
+    pub mail_wake: Arc<Notify>,
 }
 
 /// Who is asking: the client's address (the limits count it) and its user
@@ -84,6 +99,8 @@ impl Accounts {
             session_ttl,
             kek,
             passkeys,
+            public_url,
+            mail_wake,
         } = parts;
         Self {
             db,
@@ -94,6 +111,8 @@ impl Accounts {
             session_ttl,
             kek,
             passkeys,
+            public_url,
+            mail_wake,
         }
     }
 
@@ -122,6 +141,8 @@ impl Accounts {
             password_hash: self.hasher.hash(password.expose().to_owned()).await?,
             roles,
             created_at: self.clock.now(),
+            email: None,
+            email_verified: 0,
         };
         // The unique index decides a race between two registrations of one name.
         if !self.db.create_user(&user).await? {

@@ -8,7 +8,7 @@ use jotpass_shared::{
     CeremonyOptions, PasskeyLogin, PasskeyName, PasskeyRegistration, Redacted, amr,
 };
 
-use super::{Accounts, Client, Grant, login::amr_of};
+use super::{Accounts, Client, Grant, Kind, login::amr_of};
 use crate::{
     auth::{
         Attempt,
@@ -16,6 +16,7 @@ use crate::{
     },
     db::{CeremonyRow, PasskeyRow, SessionWithUser},
     error::ApiError,
+    mail::templates::Alert,
 };
 
 const REGISTER: &str = "register";
@@ -26,12 +27,12 @@ impl Accounts {
     /// registration ceremony (excluding the user's passkeys).
     pub async fn start_passkey_registration(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         password: Redacted<String>,
     ) -> Result<CeremonyOptions, ApiError> {
         let user = self
-            .check_password(addr, &current.username, password, None)
+            .check_password(client, &current.username, password, None)
             .await?;
         let exclude = self
             .db
@@ -52,6 +53,7 @@ impl Accounts {
     /// ceremony is unknown, used, expired or another user's.
     pub async fn finish_passkey_registration(
         &self,
+        client: &Client,
         current: &SessionWithUser,
         req: PasskeyRegistration,
     ) -> Result<PasskeyRow, ApiError> {
@@ -76,9 +78,26 @@ impl Accounts {
             created_at: self.clock.now(),
             last_used_at: None,
         };
-        if !self.db.add_passkey(&passkey).await? {
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let mut tx = self.db.begin().await?;
+        if !tx.add_passkey(&passkey).await? {
             return Err(refused("a passkey with this credential id exists"));
         }
+        let event = self.event(
+            user_id,
+            Kind::PasskeyAdded,
+            Some(client),
+            Some(&current.session.id),
+        );
+        tx.record_event(&event).await?;
+        self.queue_alert(&mut tx, &user, Alert::PasskeyAdded, Some(client))
+            .await?;
+        tx.commit().await?;
+        self.mail_queued();
         tracing::info!(%user_id, passkey_id = %passkey.id, "passkey added");
         Ok(passkey)
     }
@@ -92,17 +111,26 @@ impl Accounts {
     /// not the caller's.
     pub async fn remove_passkey(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         id: &str,
         password: Redacted<String>,
     ) -> Result<(), ApiError> {
         let user = self
-            .check_password(addr, &current.username, password, None)
+            .check_password(client, &current.username, password, None)
             .await?;
-        if !self.db.delete_passkey(&user.id, id).await? {
+        let mut tx = self.db.begin().await?;
+        if !tx.delete_passkey(&user.id, id).await? {
             return Err(ApiError::NotFound);
         }
+        let event = self.event(
+            &user.id,
+            Kind::PasskeyRemoved,
+            Some(client),
+            Some(&current.session.id),
+        );
+        tx.record_event(&event).await?;
+        tx.commit().await?;
         tracing::info!(user_id = %user.id, passkey_id = %id, "passkey removed");
         Ok(())
     }
@@ -152,6 +180,7 @@ impl Accounts {
                     .start_session(&mut tx, user, amr_of(&[amr::HARDWARE_KEY]), client, device)
                     .await?;
                 tx.commit().await?;
+                self.mail_queued();
                 Ok(grant)
             }
             Err(why) => {

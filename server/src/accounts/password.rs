@@ -2,10 +2,11 @@
 
 use jotpass_shared::{Password, Redacted};
 
-use super::{Accounts, Grant};
+use super::{Accounts, Client, Grant, Kind};
 use crate::{
     db::SessionWithUser,
     error::ApiError,
+    mail::templates::Alert,
     secrets::{new_token, token_hash},
 };
 
@@ -18,7 +19,7 @@ impl Accounts {
     /// already issued for this session keep working until they expire.
     pub async fn change_password(
         &self,
-        addr: &str,
+        client: &Client,
         current: &SessionWithUser,
         current_password: Redacted<String>,
         new_password: Redacted<String>,
@@ -26,7 +27,7 @@ impl Accounts {
         let new_password = Password::parse(new_password.into_inner(), &current.username)
             .map_err(|e| ApiError::invalid_field("new_password", e.to_string()))?;
         let user = self
-            .check_password(addr, &current.username, current_password, None)
+            .check_password(client, &current.username, current_password, None)
             .await?;
         let session = &current.session;
         let hash = self.hasher.hash(new_password.expose().to_owned()).await?;
@@ -47,7 +48,17 @@ impl Accounts {
             .tx()
             .revoke_device_tokens(&user.id, session.device_hash.as_deref(), now)
             .await?;
+        let event = self.event(
+            &user.id,
+            Kind::PasswordChanged,
+            Some(client),
+            Some(&session.id),
+        );
+        change.tx().record_event(&event).await?;
+        self.queue_alert(change.tx(), &user, Alert::PasswordChanged, Some(client))
+            .await?;
         change.commit().await?;
+        self.mail_queued();
         tracing::info!(user_id = %user.id, "password changed");
         Ok(Grant {
             user,

@@ -2,7 +2,7 @@
 
 use jotpass_shared::Redacted;
 
-use super::{Accounts, Grant};
+use super::{Accounts, Client, Grant, Kind};
 use crate::{
     db::{RefreshLookup, SessionRow},
     error::{ApiError, TokenFailure},
@@ -25,7 +25,7 @@ impl Accounts {
     /// wins, and the others answer as its retries). A spent token is a retry
     /// within the grace period — the same successor, while it is unspent —
     /// and theft after it: the session is revoked.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Grant, ApiError> {
+    pub async fn refresh(&self, client: &Client, refresh_token: &str) -> Result<Grant, ApiError> {
         let refused = ApiError::TokenRefused;
         let now = self.clock.now();
         let old_hash = token_hash(refresh_token);
@@ -67,7 +67,7 @@ impl Accounts {
                 .await?
                 .ok_or(refused(TokenFailure::Invalid))?;
         }
-        self.retry(refresh_token, found, now).await
+        self.retry(client, refresh_token, found, now).await
     }
 
     /// A spent token presented again: its successor within the grace period
@@ -75,6 +75,7 @@ impl Accounts {
     /// after it.
     async fn retry(
         &self,
+        client: &Client,
         presented: &str,
         found: RefreshLookup,
         now: i64,
@@ -88,6 +89,13 @@ impl Accounts {
             change
                 .revoke_session(&session.user_id, &session.id, now)
                 .await?;
+            let event = self.event(
+                &session.user_id,
+                Kind::RefreshReuse,
+                Some(client),
+                Some(&session.id),
+            );
+            change.tx().record_event(&event).await?;
             change.commit().await?;
             return Err(refused(TokenFailure::Revoked));
         }

@@ -68,6 +68,31 @@ impl Limiter {
         Ok(())
     }
 
+    /// Counts a password-reset request for `login` (as typed) and from
+    /// `addr`, every one; `429` past the login limit's numbers for either.
+    pub async fn count_reset(
+        &self,
+        db: &Db,
+        login: &str,
+        addr: &str,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        let mut retry_after = 0;
+        for key in [
+            format!("reset:login:{}", counter_name(login)),
+            format!("reset:addr:{addr}"),
+        ] {
+            let (start, count) = db.count_limit_event(&key, self.login.window, now).await?;
+            if count > i64::from(self.login.max) {
+                retry_after = retry_after.max(start + self.login.window - now);
+            }
+        }
+        if retry_after > 0 {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        Ok(())
+    }
+
     /// Counts a registration attempt from `addr`; `429` past the limit.
     pub async fn count_registration(&self, db: &Db, addr: &str, now: i64) -> Result<(), ApiError> {
         let key = format!("register:addr:{addr}");
@@ -83,22 +108,23 @@ impl Limiter {
     }
 }
 
-/// The counter keys of a login: the username as typed — lower-cased,
-/// without NUL (which PostgreSQL refuses) and cut to 64 characters (so that
-/// junk input cannot grow the counters table) — or the device token's hash;
-/// and the address.
+/// A name as typed, as a counter key: lower-cased, without NUL (which
+/// PostgreSQL refuses) and cut to 64 characters (so that junk input cannot
+/// grow the counters table).
+fn counter_name(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(64)
+        .collect()
+}
+
+/// The counter keys of a login: the username as typed (`counter_name`) or
+/// the device token's hash; and the address.
 fn login_keys(who: Attempt<'_>, addr: &str) -> Vec<String> {
     let address = format!("login:addr:{addr}");
     let who = match who {
-        Attempt::Username(username) => {
-            let username: String = username
-                .to_lowercase()
-                .chars()
-                .filter(|c| *c != '\0')
-                .take(64)
-                .collect();
-            format!("login:user:{username}")
-        }
+        Attempt::Username(username) => format!("login:user:{}", counter_name(username)),
         Attempt::Device(hash) => format!("login:device:{hash}"),
         Attempt::Passkey => return vec![address],
     };

@@ -187,6 +187,17 @@ impl SessionChange {
         self.tx.set_roles(user_id, roles).await
     }
 
+    /// Makes `email` the user's verified address (which the cache holds);
+    /// `Ok(false)` when another account has verified it.
+    pub async fn set_verified_email(
+        &mut self,
+        user_id: &str,
+        email: &str,
+    ) -> Result<bool, sqlx::Error> {
+        self.evict.push(user_id.to_owned());
+        self.tx.set_verified_email(user_id, email).await
+    }
+
     /// Deletes the user with their sessions, refresh tokens and notes.
     pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
         self.evict.push(user_id.to_owned());

@@ -47,6 +47,16 @@ impl Kek {
         Ok(Self::from_bytes(Sha256::digest(&material).into()))
     }
 
+    /// The key if it exists already (`JOTPASS_KEY_ENCRYPTION_KEY`, or the
+    /// file): the CLI's, which must not create one as a side effect.
+    pub fn load_existing(config: &Config) -> anyhow::Result<Option<Self>> {
+        let file = config.data_dir.join("key_encryption_key");
+        if config.key_encryption_key.is_none() && !file.exists() {
+            return Ok(None);
+        }
+        Self::load(config).map(Some)
+    }
+
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(SealKey::from_bytes(bytes))
     }

@@ -11,7 +11,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use settings::parse_origins;
 pub use settings::{
-    JwtAlg, PublicUrl, RateLimit, Secret, TokenSource, TokenSources, parse_duration,
+    JwtAlg, PublicUrl, RateLimit, Secret, SmtpUrl, TokenSource, TokenSources, parse_duration,
     parse_rate_limit,
 };
 
@@ -56,6 +56,13 @@ pub struct Config {
     /// `JOTPASS_PUBLIC_URL`, default `http://localhost:3000`: the origin people
     /// open; passkeys' relying party (its host), and the links in mails.
     pub public_url: PublicUrl,
+    /// `JOTPASS_SMTP_URL`, default unset: mails are written as `.eml` files
+    /// to `<JOTPASS_DATA_DIR>/outbox/` instead.
+    pub smtp_url: Option<SmtpUrl>,
+    /// `JOTPASS_MAIL_FROM`, default `jotpass <no-reply@localhost>`.
+    pub mail_from: String,
+    /// `JOTPASS_ACTIVITY_RETENTION`, default `90d`, in seconds.
+    pub activity_retention: i64,
     /// `LEPTOS_SITE_ROOT` (default `target/site`), `LEPTOS_SITE_PKG_DIR` (default `pkg`),
     /// `LEPTOS_OUTPUT_NAME` (default `jotpass`), `LEPTOS_WATCH`: set by cargo-leptos;
     /// where the built client is served from, and whether `cargo leptos watch` runs it.
@@ -194,6 +201,34 @@ impl Config {
             PublicUrl::parse(&v).map_err(|m| err("JOTPASS_PUBLIC_URL", m))
         })?;
 
+        let smtp_url = match get("JOTPASS_SMTP_URL") {
+            None => None,
+            Some(v) => Some(SmtpUrl::parse(&v).map_err(|m| err("JOTPASS_SMTP_URL", m))?),
+        };
+        let mail_from = parse_or(
+            get("JOTPASS_MAIL_FROM"),
+            "jotpass <no-reply@localhost>",
+            |v| {
+                v.trim()
+                    .parse::<lettre::message::Mailbox>()
+                    .map(|mailbox| mailbox.to_string())
+                    .map_err(|_| {
+                        err(
+                            "JOTPASS_MAIL_FROM",
+                            format!(
+                                "expected a mailbox like jotpass <no-reply@example.com>, got {v:?}"
+                            ),
+                        )
+                    })
+            },
+        )?;
+        let activity_retention = duration_var(
+            get("JOTPASS_ACTIVITY_RETENTION"),
+            "JOTPASS_ACTIVITY_RETENTION",
+            "90d",
+            false,
+        )?;
+
         let site = SiteConfig {
             root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             pkg_dir: get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
@@ -228,6 +263,9 @@ impl Config {
             trust_proxy,
             cors_origins,
             public_url,
+            smtp_url,
+            mail_from,
+            activity_retention,
             site,
         })
     }
@@ -324,6 +362,9 @@ mod tests {
         assert!(c.cors_origins.is_empty());
         assert_eq!(c.public_url.origin, "http://localhost:3000");
         assert_eq!(c.public_url.host, "localhost");
+        assert!(c.smtp_url.is_none());
+        assert_eq!(c.mail_from, "jotpass <no-reply@localhost>");
+        assert_eq!(c.activity_retention, 90 * 86_400);
     }
 
     #[test]
@@ -353,6 +394,9 @@ mod tests {
             ("JOTPASS_PUBLIC_URL", "localhost:3000"),
             ("JOTPASS_PUBLIC_URL", "https://app.example/path"),
             ("JOTPASS_PUBLIC_URL", "ftp://app.example"),
+            ("JOTPASS_SMTP_URL", "mail.example:25"),
+            ("JOTPASS_MAIL_FROM", "not a mailbox"),
+            ("JOTPASS_ACTIVITY_RETENTION", "forever"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).unwrap_err();
@@ -406,7 +450,7 @@ mod properties {
 
     use super::*;
 
-    const VARS: [&str; 16] = [
+    const VARS: [&str; 19] = [
         "LEPTOS_SITE_ADDR",
         "DATABASE_URL",
         "JOTPASS_JWT_ALG",
@@ -423,6 +467,9 @@ mod properties {
         "LEPTOS_RELOAD_PORT",
         "JOTPASS_DATA_DIR",
         "JOTPASS_PUBLIC_URL",
+        "JOTPASS_SMTP_URL",
+        "JOTPASS_MAIL_FROM",
+        "JOTPASS_ACTIVITY_RETENTION",
     ];
 
     proptest! {

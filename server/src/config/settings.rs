@@ -62,6 +62,48 @@ impl PublicUrl {
     }
 }
 
+/// `JOTPASS_SMTP_URL`: where mail goes. `smtp://host:port` requires STARTTLS
+/// unless it says `?tls=none`; `smtps://user:pass@host:465` is TLS from the
+/// start. Never printed whole (it may hold a password).
+#[derive(Clone, Debug)]
+pub struct SmtpUrl {
+    /// The URL as lettre reads it (`tls=required` made explicit).
+    pub transport: Redacted<String>,
+    /// `smtp://host:port`, for the log: no user, no password.
+    pub shown: String,
+}
+
+impl SmtpUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bad = || {
+            "expected smtp://host:port (STARTTLS; ?tls=none for plain text) or smtps://user:pass@host:465"
+                .to_owned()
+        };
+        let mut url = url::Url::parse(raw.trim()).map_err(|_| bad())?;
+        let host = url.host_str().ok_or_else(bad)?.to_owned();
+        let tls: Option<String> = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        match (url.scheme(), tls.as_deref()) {
+            ("smtp", None) => {
+                url.query_pairs_mut().append_pair("tls", "required");
+            }
+            ("smtp", Some("none")) => url.set_query(None),
+            ("smtp", Some("required" | "opportunistic")) | ("smtps", None) => {}
+            _ => return Err(bad()),
+        }
+        let shown = match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        };
+        Ok(Self {
+            transport: Redacted::new(url.to_string()),
+            shown,
+        })
+    }
+}
+
 /// `max` events per `window` seconds, written `5/5m`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -195,6 +237,28 @@ pub(super) fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smtp_urls_require_starttls_unless_they_say_otherwise() {
+        let url = SmtpUrl::parse("smtp://mail.example:587").unwrap();
+        assert_eq!(
+            url.transport.expose(),
+            "smtp://mail.example:587?tls=required"
+        );
+        assert_eq!(url.shown, "smtp://mail.example:587");
+        let plain = SmtpUrl::parse("smtp://127.0.0.1:2525?tls=none").unwrap();
+        assert_eq!(plain.transport.expose(), "smtp://127.0.0.1:2525");
+        let wrapped = SmtpUrl::parse("smtps://me:secret@mail.example:465").unwrap();
+        assert!(!wrapped.shown.contains("secret") && !format!("{wrapped:?}").contains("secret"));
+        for bad in [
+            "http://mail.example",
+            "smtp://",
+            "smtp://x?tls=maybe",
+            "mail.example",
+        ] {
+            assert!(SmtpUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn token_sources_parse_in_any_order_and_refuse_unknown_names() {

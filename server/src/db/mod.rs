@@ -6,11 +6,14 @@
 //! committed its writes; the methods of [`Tx`] are committed together by
 //! [`Tx::commit`] (an account flow that changes several rows uses one).
 
+mod activity;
 mod devices;
+mod email;
 mod keys;
 mod limits;
 mod mfa;
 mod notes;
+mod outbox;
 mod passkeys;
 mod sessions;
 mod users;
@@ -23,9 +26,12 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
+pub use activity::ActivityRow;
+pub use email::{EmailVerificationRow, PasswordResetRow};
 pub use keys::SigningKeyRow;
 pub use mfa::{MfaChallengeRow, TotpRow};
 pub use notes::NoteRow;
+pub use outbox::OutboxRow;
 pub use passkeys::{CeremonyRow, PasskeyRow};
 pub use sessions::{RefreshLookup, SessionRow, SessionWithUser};
 pub use users::{NameList, PasswordHashString, Roles, UserRow, UserWithSessions};

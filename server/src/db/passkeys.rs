@@ -99,20 +99,22 @@ impl Db {
         .rows_affected();
         Ok(done == 1)
     }
+}
 
+impl Tx {
     /// Deletes one of the user's passkeys: `Ok(false)` when it is not theirs.
-    pub async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn delete_passkey(&mut self, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.conn())
             .await?
             .rows_affected();
         Ok(done == 1)
     }
 
     /// Stores a new passkey: `Ok(false)` when its credential id is taken.
-    pub async fn add_passkey(&self, passkey: &PasskeyRow) -> Result<bool, sqlx::Error> {
+    pub async fn add_passkey(&mut self, passkey: &PasskeyRow) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "INSERT INTO passkeys (id, user_id, name, credential_id, credential, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (credential_id) DO NOTHING",
@@ -123,14 +125,12 @@ impl Db {
         .bind(&passkey.credential_id)
         .bind(&passkey.credential)
         .bind(passkey.created_at)
-        .execute(&self.pool)
+        .execute(self.conn())
         .await?
         .rows_affected();
         Ok(done == 1)
     }
-}
 
-impl Tx {
     /// Records a login with the passkey: its new counter (in `credential`)
     /// and when. `Ok(false)` when the stored credential changed meanwhile
     /// (another login with the same passkey won), so counters only move on.

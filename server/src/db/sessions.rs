@@ -23,6 +23,8 @@ pub struct SessionRow {
     /// How the session was authenticated (RFC 8176 values).
     #[sqlx(try_from = "String")]
     pub amr: NameList,
+    /// The client's address at login.
+    pub ip: Option<String>,
 }
 
 /// A session with what a request needs to know about its user.
@@ -34,6 +36,8 @@ pub struct SessionWithUser {
     #[sqlx(try_from = "String")]
     pub roles: Roles,
     pub user_created_at: i64,
+    pub email: Option<String>,
+    pub email_verified: i64,
 }
 
 /// What a refresh token (by hash) points at.
@@ -51,7 +55,7 @@ pub struct RefreshLookup {
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, \
-     s.revoked_at, s.user_agent, s.device_hash, s.amr";
+     s.revoked_at, s.user_agent, s.device_hash, s.amr, s.ip";
 
 impl Db {
     /// The session `id` with its user, whatever its state.
@@ -60,7 +64,8 @@ impl Db {
         id: &str,
     ) -> Result<Option<SessionWithUser>, sqlx::Error> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS}, u.username, u.roles, u.created_at AS user_created_at
+            "SELECT {SESSION_COLUMNS}, u.username, u.roles, u.created_at AS user_created_at,
+                    u.email, u.email_verified
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
         );
         sqlx::query_as(&sql)
@@ -83,6 +88,18 @@ impl Db {
         sqlx::query_as(&sql)
             .bind(user_id)
             .bind(now)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Where the user has logged in from: the user agent and address of every
+    /// session they ever had (revoked and ended ones too).
+    pub async fn login_history(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<(Option<String>, Option<String>)>, sqlx::Error> {
+        sqlx::query_as("SELECT user_agent, ip FROM sessions WHERE user_id = $1")
+            .bind(user_id)
             .fetch_all(&self.pool)
             .await
     }
@@ -124,8 +141,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO sessions
                  (id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent,
-                  device_hash, amr)
-             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)",
+                  device_hash, amr, ip)
+             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9)",
         )
         .bind(&session.id)
         .bind(&session.user_id)
@@ -135,6 +152,7 @@ impl Tx {
         .bind(&session.user_agent)
         .bind(&session.device_hash)
         .bind(session.amr.to_column())
+        .bind(&session.ip)
         .execute(self.conn())
         .await?;
         self.insert_refresh_token(refresh_hash, &session.id, session.created_at)

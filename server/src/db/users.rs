@@ -14,6 +14,9 @@ pub struct UserRow {
     #[sqlx(try_from = "String")]
     pub roles: Roles,
     pub created_at: i64,
+    /// The address: verified when `email_verified` is 1.
+    pub email: Option<String>,
+    pub email_verified: i64,
 }
 
 /// A user, how many of their sessions are active, whether TOTP is on (0 or
@@ -85,7 +88,7 @@ impl From<String> for NameList {
     }
 }
 
-const USER_COLUMNS: &str = "id, username, password_hash, roles, created_at";
+const USER_COLUMNS: &str = "id, username, password_hash, roles, created_at, email, email_verified";
 
 impl Db {
     /// Inserts a user; `Ok(false)` when the username is taken.
@@ -166,7 +169,9 @@ impl Tx {
     }
 
     /// Deletes the user with everything that is theirs: sessions, refresh
-    /// tokens, notes, device tokens, second factors, passkeys, ceremonies.
+    /// tokens, notes, device tokens, second factors, passkeys, ceremonies,
+    /// pending links. The activity log stays (the admin's view), until its
+    /// retention ends.
     pub async fn delete_user(&mut self, user_id: &str) -> Result<(), sqlx::Error> {
         // Explicit deletes, child tables first, so the result never depends on
         // whether a backend enforces ON DELETE CASCADE.
@@ -187,6 +192,8 @@ impl Tx {
             "recovery_codes",
             "mfa_challenges",
             "passkeys",
+            "email_verifications",
+            "password_resets",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user_id)

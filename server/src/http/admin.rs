@@ -8,10 +8,10 @@ use axum::{
 };
 
 use super::{
-    extract::{AdminUser, Id},
-    views::user_view,
+    extract::{ActivityPage, AdminUser, Id},
+    views::{event_view, user_view},
 };
-use crate::{error::ApiError, state::AppState};
+use crate::{accounts::Client, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -20,6 +20,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/api/admin/users/{id}/sessions",
             delete(delete_user_sessions),
         )
+        .route("/api/admin/users/{id}/activity", get(user_activity))
 }
 
 async fn list_users(
@@ -46,9 +47,24 @@ async fn list_users(
 /// Force-logout: revokes every session of the user.
 async fn delete_user_sessions(
     State(state): State<AppState>,
+    client: Client,
     AdminUser(admin): AdminUser,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    state.accounts.force_log_out(admin.user_id(), &id).await?;
+    state
+        .accounts
+        .force_log_out(&client, admin.user_id(), &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A user's activity, `account_deleted` included (kept after the account).
+async fn user_activity(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Id(id): Id,
+    ActivityPage(page): ActivityPage,
+) -> Result<Json<Vec<jotpass_shared::ActivityEvent>>, ApiError> {
+    let events = state.accounts.user_activity(&id, page).await?;
+    Ok(Json(events.into_iter().map(event_view).collect()))
 }

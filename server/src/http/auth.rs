@@ -73,16 +73,24 @@ fn basic_credentials(headers: &HeaderMap) -> Option<CredentialsRequest> {
 
 async fn refresh_token(
     State(state): State<AppState>,
+    client: Client,
     JsonOrForm(req): JsonOrForm<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let grant = state.accounts.refresh(req.refresh_token.expose()).await?;
+    let grant = state
+        .accounts
+        .refresh(&client, req.refresh_token.expose())
+        .await?;
     Ok(Json(token_response(&state.keys, grant)?))
 }
 
-async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    user: AuthUser,
+) -> Result<StatusCode, ApiError> {
     state
         .accounts
-        .log_out(user.user_id(), user.session_id())
+        .log_out(&client, &user.session.session)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 //! Authentication, the client and path ids as handler parameters:
-//! [`AuthUser`], [`AdminUser`], [`ClientAddr`], `accounts::Client`, [`Id`].
+//! [`AuthUser`], [`AdminUser`], [`ClientAddr`], `accounts::Client`, [`Id`],
+//! [`ActivityPage`].
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -7,10 +8,10 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Path},
     http::{header, request::Parts},
 };
-use jotpass_shared::{ADMIN_ROLE, Claims};
+use jotpass_shared::{ADMIN_ROLE, ActivityQuery, Claims};
 
 use crate::{
-    accounts::Client,
+    accounts::{Client, Page},
     auth::token,
     db::SessionWithUser,
     error::{ApiError, TokenFailure},
@@ -154,5 +155,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         } else {
             Err(ApiError::NotFound)
         }
+    }
+}
+
+/// A page of the activity log: `?before=<id>&limit=<1–100>`; a bad value is
+/// `422 invalid_input` naming it.
+#[derive(Clone, Copy, Debug)]
+pub struct ActivityPage(pub Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for ActivityPage {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query: ActivityQuery = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map_err(|_| ApiError::InvalidRequest("The query string is not valid.".to_owned()))?;
+        Ok(Self(Page::parse(&query)?))
     }
 }

@@ -10,10 +10,10 @@ use jotpass_shared::{ChangePasswordRequest, DeleteAccountRequest, TokenResponse,
 
 use super::{
     body::AppJson,
-    extract::{AuthUser, ClientAddr},
+    extract::AuthUser,
     views::{session_user_view, token_response},
 };
-use crate::{error::ApiError, state::AppState};
+use crate::{accounts::Client, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -29,13 +29,18 @@ async fn get_me(user: AuthUser) -> Json<User> {
 /// session's refresh token.
 async fn change_password(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<ChangePasswordRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let grant = state
         .accounts
-        .change_password(&addr, &user.session, req.current_password, req.new_password)
+        .change_password(
+            &client,
+            &user.session,
+            req.current_password,
+            req.new_password,
+        )
         .await?;
     Ok(Json(token_response(&state.keys, grant)?))
 }
@@ -43,13 +48,13 @@ async fn change_password(
 /// Deletes the account with its sessions and notes, after the password.
 async fn delete_me(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .accounts
-        .delete_account(&addr, &user.session, req.password)
+        .delete_account(&client, &user.session, req.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,11 +12,7 @@ use jotpass_shared::{
     TokenResponse, TotpEnrolment,
 };
 
-use super::{
-    body::AppJson,
-    extract::{AuthUser, ClientAddr},
-    views::token_response,
-};
+use super::{body::AppJson, extract::AuthUser, views::token_response};
 use crate::{accounts::Client, error::ApiError, state::AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,52 +26,52 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn start_totp(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<PasswordRequest>,
 ) -> Result<Json<TotpEnrolment>, ApiError> {
     let enrolment = state
         .accounts
-        .start_totp(&addr, &user.session, req.password)
+        .start_totp(&client, &user.session, req.password)
         .await?;
     Ok(Json(enrolment))
 }
 
 async fn confirm_totp(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<CodeRequest>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     let codes = state
         .accounts
-        .confirm_totp(&addr, &user.session, req.code)
+        .confirm_totp(&client, &user.session, req.code)
         .await?;
     Ok(Json(codes))
 }
 
 async fn disable_totp(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<PasswordAndCodeRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .accounts
-        .disable_totp(&addr, &user.session, req.password, req.code)
+        .disable_totp(&client, &user.session, req.password, req.code)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn regenerate_recovery_codes(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<PasswordAndCodeRequest>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     let codes = state
         .accounts
-        .regenerate_recovery_codes(&addr, &user.session, req.password, req.code)
+        .regenerate_recovery_codes(&client, &user.session, req.password, req.code)
         .await?;
     Ok(Json(codes))
 }

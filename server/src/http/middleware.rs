@@ -135,7 +135,11 @@ pub(super) async fn log_request(req: Request, next: Next) -> Response {
     .await
 }
 
-/// The path and query, with the value of every `access_token` replaced.
+/// The query parameters whose values are secrets: an access token, and the
+/// token of a mailed link.
+const SECRET_PARAMS: [&str; 2] = ["access_token", "token"];
+
+/// The path and query, with the value of every secret parameter replaced.
 fn redacted_path(uri: &axum::http::Uri) -> String {
     let Some(query) = uri.query() else {
         return uri.path().to_owned();
@@ -143,7 +147,7 @@ fn redacted_path(uri: &axum::http::Uri) -> String {
     let query: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key == "access_token" => format!("{key}=[redacted]"),
+            Some((key, _)) if SECRET_PARAMS.contains(&key) => format!("{key}=[redacted]"),
             _ => pair.to_owned(),
         })
         .collect();
@@ -158,6 +162,8 @@ mod tests {
     fn query_tokens_are_redacted_in_logged_paths() {
         let uri = "/nope?a=1&access_token=eyJsecret.x.y&b=2".parse().unwrap();
         assert_eq!(redacted_path(&uri), "/nope?a=1&access_token=[redacted]&b=2");
+        let uri = "/nope?token=link-secret".parse().unwrap();
+        assert_eq!(redacted_path(&uri), "/nope?token=[redacted]");
         let uri = "/plain".parse().unwrap();
         assert_eq!(redacted_path(&uri), "/plain");
     }

@@ -1,13 +1,16 @@
 //! The HTTP surface: each API resource module (`users`, `auth`, `me`, `mfa`,
-//! `passkeys`, `sessions`, `notes`, `admin`, `meta`) owns its routes and imports no other
+//! `passkeys`, `email`, `reset`, `activity`, `sessions`, `notes`, `admin`,
+//! `meta`) owns its routes and imports no other
 //! resource module; what they share is in `extract` (the extractors),
 //! `views` (rows as the API shows them) and `body` (our body extractors).
 //! This module merges the routes with the pages (`site`) and adds the layers
 //! that hold for everything (`headers`, `middleware`).
 
+mod activity;
 mod admin;
 mod auth;
 mod body;
+mod email;
 pub mod extract;
 mod headers;
 mod me;
@@ -16,6 +19,7 @@ mod mfa;
 mod middleware;
 mod notes;
 mod passkeys;
+mod reset;
 mod sessions;
 mod site;
 mod users;
@@ -47,6 +51,9 @@ pub fn router(state: AppState) -> Router {
         .merge(me::router())
         .merge(mfa::router())
         .merge(passkeys::router())
+        .merge(email::router())
+        .merge(reset::router())
+        .merge(activity::router())
         .merge(sessions::router())
         .merge(notes::router())
         .merge(admin::router())

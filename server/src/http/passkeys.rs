@@ -30,25 +30,26 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn start_registration(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<PasswordRequest>,
 ) -> Result<Json<CeremonyOptions>, ApiError> {
     let options = state
         .accounts
-        .start_passkey_registration(&addr, &user.session, req.password)
+        .start_passkey_registration(&client, &user.session, req.password)
         .await?;
     Ok(Json(options))
 }
 
 async fn add_passkey(
     State(state): State<AppState>,
+    client: Client,
     user: AuthUser,
     AppJson(req): AppJson<PasskeyRegistration>,
 ) -> Result<(StatusCode, Json<Passkey>), ApiError> {
     let passkey = state
         .accounts
-        .finish_passkey_registration(&user.session, req)
+        .finish_passkey_registration(&client, &user.session, req)
         .await?;
     Ok((StatusCode::CREATED, Json(passkey_view(passkey))))
 }
@@ -63,14 +64,14 @@ async fn list_passkeys(
 
 async fn remove_passkey(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: AuthUser,
     Id(id): Id,
     AppJson(req): AppJson<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .accounts
-        .remove_passkey(&addr, &user.session, &id, req.password)
+        .remove_passkey(&client, &user.session, &id, req.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

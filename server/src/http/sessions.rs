@@ -12,7 +12,7 @@ use super::{
     extract::{AuthUser, Id},
     views::session_view,
 };
-use crate::{error::ApiError, state::AppState};
+use crate::{accounts::Client, error::ApiError, state::AppState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -40,21 +40,26 @@ async fn list_sessions(
 /// Revokes one of the caller's active sessions (the current one: a logout).
 async fn delete_session(
     State(state): State<AppState>,
+    client: Client,
     user: AuthUser,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    state.accounts.revoke_session(user.user_id(), &id).await?;
+    state
+        .accounts
+        .revoke_session(&client, &user.session.session, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// "Sign out other sessions".
 async fn delete_other_sessions(
     State(state): State<AppState>,
+    client: Client,
     user: AuthUser,
 ) -> Result<StatusCode, ApiError> {
     state
         .accounts
-        .revoke_other_sessions(user.user_id(), user.session_id())
+        .revoke_other_sessions(&client, &user.session.session)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! Stored rows as the API shows them (API.md, "Shapes").
 
-use jotpass_shared::{Note, Passkey, Session, TokenResponse, User};
+use jotpass_shared::{ActivityEvent, Note, Passkey, Session, TokenResponse, User};
 
 use crate::{
     auth::{
@@ -8,7 +8,7 @@ use crate::{
         token::{self, Grant},
     },
     clock::rfc3339,
-    db::{NoteRow, PasskeyRow, SessionRow, SessionWithUser, UserRow},
+    db::{ActivityRow, NoteRow, PasskeyRow, SessionRow, SessionWithUser, UserRow},
     error::ApiError,
 };
 
@@ -18,6 +18,8 @@ pub(super) fn user_view(user: &UserRow) -> User {
         username: user.username.clone(),
         roles: user.roles.to_vec(),
         created_at: rfc3339(user.created_at),
+        email: user.email.clone(),
+        email_verified: user.email_verified == 1,
     }
 }
 
@@ -28,6 +30,19 @@ pub(super) fn session_user_view(session: &SessionWithUser) -> User {
         username: session.username.clone(),
         roles: session.roles.to_vec(),
         created_at: rfc3339(session.user_created_at),
+        email: session.email.clone(),
+        email_verified: session.email_verified == 1,
+    }
+}
+
+pub(super) fn event_view(event: ActivityRow) -> ActivityEvent {
+    ActivityEvent {
+        id: event.seq,
+        kind: event.kind,
+        at: rfc3339(event.at),
+        ip: event.ip,
+        user_agent: event.user_agent,
+        session_id: event.session_id,
     }
 }
 

@@ -7,12 +7,7 @@ use crate::helpers::{PASSWORD, TestApp, assert_error, jwt_part, run_cli, spawn_a
 
 /// Runs the real `jotpass` binary against the test server's database.
 fn jotpass(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
-    let data_dir = app.dir.path().join("data");
-    let vars = [
-        ("DATABASE_URL", app.database_url.as_str()),
-        ("JOTPASS_DATA_DIR", data_dir.to_str().unwrap()),
-    ];
-    run_cli(app.dir.path(), &vars, args, stdin)
+    app.cli(args, stdin)
 }
 
 #[tokio::test]

@@ -22,8 +22,8 @@ use tokio::{
 };
 
 use crate::helpers::{
-    PASSWORD, TEST_SECRET, fresh_database_url, postgres_admin_url, start_process, stop_process,
-    unique_name,
+    PASSWORD, TEST_SECRET, fresh_database_url, login_at, postgres_admin_url, start_process,
+    stop_process, user_at,
 };
 
 /// Settings for a server that a storm must not trip over.
@@ -42,35 +42,6 @@ fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
-}
-
-/// Registers a fresh user at `url` and logs in once.
-async fn user_at(client: &reqwest::Client, url: &str) -> (String, TokenResponse) {
-    let name = unique_name("fault");
-    let body = json!({ "username": name, "password": PASSWORD });
-    let created = client
-        .post(format!("{url}/api/users"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    (name.clone(), login_at(client, url, &name).await.unwrap())
-}
-
-async fn login_at(
-    client: &reqwest::Client,
-    url: &str,
-    name: &str,
-) -> Result<TokenResponse, reqwest::Error> {
-    client
-        .post(format!("{url}/api/auth/token"))
-        .json(&json!({ "username": name, "password": PASSWORD }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await
 }
 
 /// What the storm's workers had acknowledged (a 2xx answer) when the server died.

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod account;
+mod activity;
 mod admin_and_cli;
 mod bad_input;
 mod config;
@@ -12,6 +13,7 @@ mod errors_and_headers;
 mod faults;
 mod keys;
 mod login;
+mod mail;
 mod mfa;
 mod notes;
 mod pages;

@@ -137,6 +137,31 @@ pub(crate) fn unique_name(prefix: &str) -> String {
 
 /// The generic requests every endpoint method is made of.
 impl TestApp {
+    /// Runs the `jotpass` CLI on this server's database and data directory.
+    pub(crate) fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let data_dir = self.dir.path().join("data");
+        let vars = [
+            ("DATABASE_URL", self.database_url.as_str()),
+            ("JOTPASS_DATA_DIR", data_dir.to_str().unwrap()),
+        ];
+        super::run_cli(self.dir.path(), &vars, args, stdin)
+    }
+
+    /// An admin made by the CLI, logged in.
+    pub(crate) async fn new_admin(&self) -> TestUser {
+        let name = unique_name("admin");
+        let out = self.cli(&["user", "add", &name, "--admin"], &format!("{PASSWORD}\n"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TestUser {
+            tokens: self.login(&name, PASSWORD).await,
+            name,
+        }
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -503,6 +528,66 @@ impl TestApp {
     pub(crate) async fn admin_users(&self, token: &str) -> Response {
         self.call_authed(Method::GET, "/api/admin/users", token)
             .await
+    }
+
+    /// `PUT /api/me/email`.
+    pub(crate) async fn set_email(&self, token: &str, email: &str, password: &str) -> Response {
+        let body = json!({ "email": email, "password": password });
+        self.send_authed(Method::PUT, "/api/me/email", token, &body)
+            .await
+    }
+
+    /// `POST /api/auth/verify-email`.
+    pub(crate) async fn verify_email(&self, token: &str) -> Response {
+        let body = json!({ "token": token });
+        self.send(Method::POST, "/api/auth/verify-email", &body)
+            .await
+    }
+
+    /// `POST /api/auth/password-reset`.
+    pub(crate) async fn request_reset(&self, login: &str) -> Response {
+        let body = json!({ "login": login });
+        self.send(Method::POST, "/api/auth/password-reset", &body)
+            .await
+    }
+
+    /// `POST /api/auth/password-reset/confirm`, `extra` merged into the body
+    /// (`code`, `recovery_code`).
+    pub(crate) async fn confirm_reset(
+        &self,
+        token: &str,
+        new_password: &str,
+        extra: &Value,
+    ) -> Response {
+        let mut body = json!({ "token": token, "new_password": new_password });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.send(Method::POST, "/api/auth/password-reset/confirm", &body)
+            .await
+    }
+
+    /// `GET /api/me/activity` with `query` (`""` or `?limit=…`): the events.
+    pub(crate) async fn activity(&self, token: &str, query: &str) -> Response {
+        self.call_authed(Method::GET, &format!("/api/me/activity{query}"), token)
+            .await
+    }
+
+    /// The kinds of the caller's newest events, newest first.
+    pub(crate) async fn activity_kinds(&self, token: &str) -> Vec<String> {
+        let response = self.activity(token, "").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let events: Vec<Value> = response.json().await.unwrap();
+        events
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// `GET /api/admin/users/{id}/activity`.
+    pub(crate) async fn admin_activity(&self, token: &str, user_id: &str) -> Response {
+        let path = format!("/api/admin/users/{user_id}/activity");
+        self.call_authed(Method::GET, &path, token).await
     }
 
     /// `DELETE /api/admin/users/{id}/sessions`.

@@ -5,14 +5,18 @@
 mod app;
 mod processes;
 mod second_factors;
+mod smtp;
 mod tokens;
 
 pub(crate) use app::{
     PASSWORD, TestApp, TestUser, fresh_database_url, postgres_admin_url, spawn_app, spawn_app_with,
     unique_name,
 };
-pub(crate) use processes::{run_cli, start_process, start_process_logged, stop_process};
+pub(crate) use processes::{
+    login_at, run_cli, start_process, start_process_logged, stop_process, user_at,
+};
 pub(crate) use second_factors::{Alg, Answer, SoftPasskey, totp_code};
+pub(crate) use smtp::{SmtpSink, parse_mail};
 pub(crate) use tokens::{TEST_SECRET, fetch_jwks, forge, jwt_part};
 
 use jotpass_shared::ErrorBody;

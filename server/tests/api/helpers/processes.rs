@@ -7,6 +7,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use jotpass_shared::TokenResponse;
+use reqwest::StatusCode;
+use serde_json::json;
+
 /// Starts the real `jotpass` binary in `dir` with `vars` (and nothing
 /// inherited but PATH) on a free port; answers the child and its base URL
 /// once it listens.
@@ -80,4 +84,33 @@ pub(crate) fn run_cli(dir: &Path, vars: &[(&str, &str)], args: &[&str], stdin: &
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// Registers a fresh user at `url` and logs in once.
+pub(crate) async fn user_at(client: &reqwest::Client, url: &str) -> (String, TokenResponse) {
+    let name = super::unique_name("proc");
+    let body = json!({ "username": name, "password": super::PASSWORD });
+    let created = client
+        .post(format!("{url}/api/users"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    (name.clone(), login_at(client, url, &name).await.unwrap())
+}
+
+pub(crate) async fn login_at(
+    client: &reqwest::Client,
+    url: &str,
+    name: &str,
+) -> Result<TokenResponse, reqwest::Error> {
+    client
+        .post(format!("{url}/api/auth/token"))
+        .json(&json!({ "username": name, "password": super::PASSWORD }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
 }
