@@ -11,7 +11,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "[end2end] installing chromium from Debian" >&2
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -x node_modules/.bin/playwright ]; then
+# Everything package-lock.json names (a new dependency since the last run too).
+if [ ! -x node_modules/.bin/playwright ] || [ ! -d node_modules/mailparser ]; then
   npm ci --no-fund --no-audit
 fi
 

@@ -8,10 +8,11 @@
 //! server's error body, which pages match on.
 
 use jotpass_shared::{
-    AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest, CredentialsRequest,
-    DeleteAccountRequest, ErrorBody, ErrorCode, MfaRequest, MfaStatus, Note, NoteRequest, Passkey,
-    PasskeyLogin, PasskeyRegistration, PasswordAndCodeRequest, PasswordRequest, RecoveryCodes,
-    RefreshRequest, Session, TokenResponse, TotpEnrolment, User,
+    ActivityEvent, AdminUser, CeremonyOptions, ChangePasswordRequest, CodeRequest,
+    CredentialsRequest, DeleteAccountRequest, EmailRequest, ErrorBody, ErrorCode, MfaRequest,
+    MfaStatus, Note, NoteRequest, Passkey, PasskeyLogin, PasskeyRegistration,
+    PasswordAndCodeRequest, PasswordRequest, PasswordResetConfirm, PasswordResetRequest,
+    RecoveryCodes, RefreshRequest, Session, TokenRequest, TokenResponse, TotpEnrolment, User,
 };
 use reqwasm::http::{Method, Request, Response};
 use serde::{Serialize, de::DeserializeOwned};
@@ -120,6 +121,31 @@ impl Api {
 
     pub async fn passkey_login(req: PasskeyLogin) -> Result<TokenResponse, ApiError> {
         json(send(Method::POST, "/api/auth/passkey", None, Some(&req)).await?).await
+    }
+
+    /// Asks for a reset link (the answer never says whether it was sent).
+    pub async fn request_reset(req: PasswordResetRequest) -> Result<(), ApiError> {
+        empty(send(Method::POST, "/api/auth/password-reset", None, Some(&req)).await?).await
+    }
+
+    pub async fn confirm_reset(req: PasswordResetConfirm) -> Result<(), ApiError> {
+        let path = "/api/auth/password-reset/confirm";
+        empty(send(Method::POST, path, None, Some(&req)).await?).await
+    }
+
+    pub async fn verify_email(req: TokenRequest) -> Result<(), ApiError> {
+        empty(send(Method::POST, "/api/auth/verify-email", None, Some(&req)).await?).await
+    }
+}
+
+/// How many events a page of the activity log asks for.
+pub const ACTIVITY_PAGE: usize = 25;
+
+/// `?limit=…&before=…` of a page of the activity log.
+fn activity_query(before: Option<i64>) -> String {
+    match before {
+        Some(id) => format!("?limit={ACTIVITY_PAGE}&before={id}"),
+        None => format!("?limit={ACTIVITY_PAGE}"),
     }
 }
 
@@ -273,6 +299,30 @@ impl AuthedApi {
     pub async fn remove_passkey(self, id: String, req: PasswordRequest) -> Result<(), ApiError> {
         let path = format!("/api/me/passkeys/{id}");
         empty(self.call(Method::DELETE, &path, Some(&req)).await?).await
+    }
+
+    /// Mails a link to the new address; the address changes once it is used.
+    pub async fn set_email(self, req: EmailRequest) -> Result<(), ApiError> {
+        empty(self.call(Method::PUT, "/api/me/email", Some(&req)).await?).await
+    }
+
+    /// A page of the caller's activity, newest first, before event `before`.
+    pub async fn activity(self, before: Option<i64>) -> Result<Vec<ActivityEvent>, ApiError> {
+        let path = format!("/api/me/activity{}", activity_query(before));
+        json(self.call(Method::GET, &path, NO_BODY).await?).await
+    }
+
+    /// A page of a user's activity, for an admin.
+    pub async fn admin_activity(
+        self,
+        user_id: String,
+        before: Option<i64>,
+    ) -> Result<Vec<ActivityEvent>, ApiError> {
+        let path = format!(
+            "/api/admin/users/{user_id}/activity{}",
+            activity_query(before)
+        );
+        json(self.call(Method::GET, &path, NO_BODY).await?).await
     }
 
     pub async fn admin_users(self) -> Result<Vec<AdminUser>, ApiError> {

@@ -23,6 +23,7 @@ pub(crate) fn Header() -> impl IntoView {
                     <nav aria-label="Main">
                         <A href=Page::Notes.href()>"Notes"</A>
                         <A href=Page::Sessions.href()>"Sessions"</A>
+                        <A href=Page::Activity.href()>"Activity"</A>
                         <A href=Page::Account.href()>"Account"</A>
                         {auth.is_admin().then(|| view! { <A href=Page::Admin.href()>"Admin"</A> })}
                     </nav>
@@ -192,4 +193,9 @@ where
             .and_then(Result::err)
             .map(|e| e.message())
     })
+}
+
+/// An RFC 3339 time as a person reads it: `2026-12-02 00:35:12 UTC`.
+pub(crate) fn when(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").replace('Z', " UTC")
 }

@@ -7,6 +7,8 @@
 //! - [`webauthn`]: the browser's passkey API, JSON in and out.
 //! - `pages/`, `components.rs`: what a person sees.
 
+// The route table and the larger pages are deeply nested view types.
+#![recursion_limit = "256"]
 // Leptos's `#[component]` expands to `pub` props builders that the lint
 // cannot see past; the modules above say what is public.
 #![allow(
@@ -32,8 +34,8 @@ use leptos_router::{
 use crate::{
     components::{Header, Loading},
     pages::{
-        AccountPage, AdminPage, HomePage, LoginPage, NotFound, NotePage, NotesPage, RegisterPage,
-        SessionsPage,
+        AccountPage, ActivityPage, AdminPage, ForgotPage, HomePage, LoginPage, NotFound, NotePage,
+        NotesPage, RegisterPage, ResetPage, SessionsPage, VerifyEmailPage,
     },
     routes::{Page, segments},
 };
@@ -112,6 +114,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=segments::LOGIN view=LoginPage/>
                     <Route path=segments::REGISTER view=RegisterPage/>
+                    <Route path=segments::FORGOT view=ForgotPage/>
+                    <Route path=segments::RESET view=ResetPage/>
+                    <Route path=segments::VERIFY_EMAIL view=VerifyEmailPage/>
                     <ProtectedRoute path=segments::NOTES view=NotesPage
                         condition=allowed redirect_path=to_login fallback=Loading/>
                     <ProtectedRoute path=segments::NOTE view=NotePage
@@ -121,6 +126,8 @@ pub fn App() -> impl IntoView {
                     <ProtectedRoute path=segments::ACCOUNT view=AccountPage
                         condition=allowed redirect_path=to_login fallback=Loading/>
                     <ProtectedRoute path=segments::ADMIN view=AdminPage
+                        condition=allowed redirect_path=to_login fallback=Loading/>
+                    <ProtectedRoute path=segments::ACTIVITY view=ActivityPage
                         condition=allowed redirect_path=to_login fallback=Loading/>
                 </Routes>
             </main>

@@ -16,6 +16,14 @@ pub enum Page {
     Sessions,
     Account,
     Admin,
+    /// What happened to the account.
+    Activity,
+    /// "Forgot password?": asks for a reset link.
+    Forgot,
+    /// The reset link's page (`?token=`).
+    Reset,
+    /// The verification link's page (`?token=`).
+    VerifyEmail,
 }
 
 const LOGIN: &str = "login";
@@ -24,6 +32,10 @@ const NOTES: &str = "notes";
 const SESSIONS: &str = "sessions";
 const ACCOUNT: &str = "account";
 const ADMIN: &str = "admin";
+const ACTIVITY: &str = "activity";
+const FORGOT: &str = "forgot";
+const RESET: &str = "reset";
+const VERIFY_EMAIL: &str = "verify-email";
 /// The parameter of [`Page::Note`]'s route.
 pub const NOTE_ID: &str = "id";
 
@@ -39,6 +51,10 @@ impl Page {
             Self::Sessions => format!("/{SESSIONS}"),
             Self::Account => format!("/{ACCOUNT}"),
             Self::Admin => format!("/{ADMIN}"),
+            Self::Activity => format!("/{ACTIVITY}"),
+            Self::Forgot => format!("/{FORGOT}"),
+            Self::Reset => format!("/{RESET}"),
+            Self::VerifyEmail => format!("/{VERIFY_EMAIL}"),
         }
     }
 
@@ -60,6 +76,10 @@ pub mod segments {
     pub const SESSIONS: StaticSegment<&str> = StaticSegment(super::SESSIONS);
     pub const ACCOUNT: StaticSegment<&str> = StaticSegment(super::ACCOUNT);
     pub const ADMIN: StaticSegment<&str> = StaticSegment(super::ADMIN);
+    pub const ACTIVITY: StaticSegment<&str> = StaticSegment(super::ACTIVITY);
+    pub const FORGOT: StaticSegment<&str> = StaticSegment(super::FORGOT);
+    pub const RESET: StaticSegment<&str> = StaticSegment(super::RESET);
+    pub const VERIFY_EMAIL: StaticSegment<&str> = StaticSegment(super::VERIFY_EMAIL);
 }
 
 #[cfg(test)]
@@ -72,5 +92,8 @@ mod tests {
         assert_eq!(Page::Notes.href(), "/notes");
         assert_eq!(Page::Note("n1".into()).href(), "/notes/n1");
         assert_eq!(Page::login_then("/account"), "/login?next=/account");
+        // The paths the server's mails link to.
+        assert_eq!(Page::Reset.href(), "/reset");
+        assert_eq!(Page::VerifyEmail.href(), "/verify-email");
     }
 }

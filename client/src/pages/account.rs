@@ -1,14 +1,17 @@
-//! The account page: the password, two-factor authentication and passkeys
-//! (in `security`), and deleting the account.
+//! The account page: the password, the e-mail address, two-factor
+//! authentication and passkeys (in `security`), and deleting the account.
 
-use jotpass_shared::{ChangePasswordRequest, DeleteAccountRequest, Password};
+use jotpass_shared::{
+    ChangePasswordRequest, DeleteAccountRequest, EmailAddress, EmailRequest, Password,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::security::{PasskeysSection, TwoFactorSection};
 use crate::{
     api::ApiError,
-    components::{Alert, Field, PostForm, Submit, failure},
+    api::AuthedApi,
+    components::{Alert, Field, PostForm, Submit, failure, when_loaded},
     routes::Page,
     session::{self, authed, use_auth},
 };
@@ -82,6 +85,7 @@ pub(crate) fn AccountPage() -> impl IntoView {
             </PostForm>
 
         </section>
+        <EmailSection/>
         <TwoFactorSection/>
         <PasskeysSection/>
         <section class="card narrow" aria-labelledby="delete-account">
@@ -94,6 +98,72 @@ pub(crate) fn AccountPage() -> impl IntoView {
                 <Alert message=delete_error/>
                 <Submit label="Delete account" class="danger"
                     busy=Signal::derive(move || confirm.get().is_empty() || delete.pending().get())/>
+            </PostForm>
+        </section>
+    }
+}
+
+/// The address: what it is (verified or not), and changing it. The new one
+/// becomes the account's only through the link mailed to it.
+#[component]
+fn EmailSection() -> impl IntoView {
+    let auth = use_auth();
+    // Fresh from the server: the address may have been confirmed in
+    // another tab, from the mail.
+    let me = LocalResource::new(move || authed(auth, AuthedApi::me));
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let sent = RwSignal::new(None::<String>);
+    let problem = move || {
+        let e = email.get();
+        (!e.is_empty())
+            .then(|| EmailAddress::parse(&e).err())
+            .flatten()
+            .map(|e| e.to_string())
+    };
+    let change = Action::new_unsync(move |req: &EmailRequest| {
+        let req = req.clone();
+        async move {
+            authed(auth, move |api| api.set_email(req.clone())).await?;
+            sent.set(Some(format!(
+                "We sent a link to {}. Open it to confirm the address; until then your account keeps its current one.",
+                email.get_untracked().trim()
+            )));
+            email.set(String::new());
+            password.set(String::new());
+            Ok::<(), ApiError>(())
+        }
+    });
+    let error = failure(change);
+    view! {
+        <section class="card narrow" aria-labelledby="email">
+            <h2 id="email">"E-mail"</h2>
+            {when_loaded(me, |user| match user.email {
+                Some(address) if user.email_verified => view! {
+                    <p class="current-email">"Your address: "<strong>{address}</strong>" "<span class="badge">"Verified"</span></p>
+                }.into_any(),
+                Some(address) => view! {
+                    <p class="current-email">"Your address: "<strong>{address}</strong>" "<span class="badge">"Not verified"</span></p>
+                }.into_any(),
+                None => view! {
+                    <p class="current-email">"No address yet. Add one to be able to reset a forgotten password, and to hear about new sign-ins."</p>
+                }.into_any(),
+            })}
+            <PostForm action=Page::Account.href() on_submit=move || {
+                sent.set(None);
+                if problem().is_none() {
+                    change.dispatch(EmailRequest {
+                        email: email.get_untracked().trim().to_owned(),
+                        password: password.get_untracked().into(),
+                    });
+                }
+            }>
+                <Field id="new-email" label="New address" value=email kind="email" autocomplete="email"
+                    help=Signal::derive(move || problem().unwrap_or_default())/>
+                <Field id="email-password" label="Password" value=password kind="password" autocomplete="current-password"/>
+                <Alert message=error/>
+                <p role="status" class="status">{move || sent.get()}</p>
+                <Submit label="Send a confirmation link" busy=change.pending()/>
             </PostForm>
         </section>
     }

@@ -1,8 +1,9 @@
-//! Administration: every user with their active sessions, and signing a user
-//! out everywhere. Shown only to admins; anyone else gets a refusal.
+//! Administration: every user with their active sessions, a user's activity,
+//! and signing a user out everywhere. Shown only to admins; anyone else gets a refusal.
 
 use leptos::prelude::*;
 
+use super::activity::ActivityLog;
 use crate::{
     api::{ApiError, AuthedApi},
     components::{Alert, failure, when_loaded},
@@ -41,6 +42,8 @@ fn UsersTable() -> impl IntoView {
         }
     });
     let error = failure(revoke);
+    // The user whose activity is shown below the table.
+    let selected = RwSignal::new(None::<(String, String)>);
     view! {
         <section class="card">
             <h1>"Users"</h1>
@@ -51,6 +54,7 @@ fn UsersTable() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|u| {
                                 let id = u.user.id.clone();
+                                let who = (u.user.id.clone(), u.user.username.clone());
                                 view! {
                                     <tr>
                                         <td>{u.user.username}</td>
@@ -59,6 +63,9 @@ fn UsersTable() -> impl IntoView {
                                         <td>{if u.totp { "On" } else { "Off" }}</td>
                                         <td>{u.passkeys}</td>
                                         <td>
+                                            <button type="button" class="secondary"
+                                                on:click=move |_| selected.set(Some(who.clone()))>"Activity"</button>
+                                            " "
                                             <button type="button" class="secondary"
                                                 on:click=move |_| { revoke.dispatch(id.clone()); }>"Sign out everywhere"</button>
                                         </td>
@@ -69,5 +76,14 @@ fn UsersTable() -> impl IntoView {
                     </table>
             })}
         </section>
+        {move || selected.get().map(|(id, name)| {
+            let id = StoredValue::new(id);
+            view! {
+                <section class="card" aria-labelledby="user-activity">
+                    <h2 id="user-activity">"Activity of "{name}</h2>
+                    <ActivityLog load=move |before| authed(auth, move |api| api.admin_activity(id.get_value(), before))/>
+                </section>
+            }
+        })}
     }
 }

@@ -111,6 +111,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
                         <Alert message=error/>
                         <Submit label="Log in" busy=login.pending()/>
                     </PostForm>
+                    <p class="forgot"><A href=Page::Forgot.href()>"Forgot password?"</A></p>
                     <div class="alternative">
                         <Alert message=passkey_error/>
                         <button type="button" class="secondary" disabled=move || !auth.ready.get() || passkey.pending().get()

@@ -1,16 +1,20 @@
 //! One module per page (or pair of small pages).
 
 mod account;
+mod activity;
 mod admin;
 mod auth;
 mod notes;
+mod recovery;
 mod security;
 mod sessions;
 
 pub(crate) use account::AccountPage;
+pub(crate) use activity::ActivityPage;
 pub(crate) use admin::AdminPage;
 pub(crate) use auth::{HomePage, LoginPage, RegisterPage};
 pub(crate) use notes::{NotePage, NotesPage};
+pub(crate) use recovery::{ForgotPage, ResetPage, VerifyEmailPage};
 pub(crate) use sessions::SessionsPage;
 
 use leptos::prelude::*;

@@ -1,47 +1,13 @@
 //! The person's sessions: where they are logged in, and signing out.
 
+use jotpass_shared::device_name;
 use leptos::prelude::*;
 
 use crate::{
     api::{ApiError, AuthedApi},
-    components::{Alert, failure, when_loaded},
+    components::{Alert, failure, when, when_loaded},
     session::{self, authed, use_auth},
 };
-
-/// "Firefox on Linux"-style summary of a User-Agent, or the raw string.
-fn describe(user_agent: Option<&str>) -> String {
-    let Some(ua) = user_agent else {
-        return "Unknown device".to_owned();
-    };
-    let browser = [
-        ("Edg/", "Edge"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-    ]
-    .into_iter()
-    .find(|(needle, _)| ua.contains(needle))
-    .map(|(_, name)| name);
-    let os = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("Windows", "Windows"),
-        ("Mac OS", "macOS"),
-        ("Linux", "Linux"),
-    ]
-    .into_iter()
-    .find(|(needle, _)| ua.contains(needle))
-    .map(|(_, name)| name);
-    match (browser, os) {
-        (Some(b), Some(o)) => format!("{b} on {o}"),
-        (Some(b), None) => b.to_owned(),
-        _ => ua.chars().take(60).collect(),
-    }
-}
-
-fn when(rfc3339: &str) -> String {
-    rfc3339.replace('T', " ").replace('Z', " UTC")
-}
 
 #[component]
 pub(crate) fn SessionsPage() -> impl IntoView {
@@ -79,7 +45,7 @@ pub(crate) fn SessionsPage() -> impl IntoView {
                             view! {
                                 <li class:current=s.current>
                                     <div>
-                                        <strong>{describe(s.user_agent.as_deref())}</strong>
+                                        <strong>{device_name(s.user_agent.as_deref())}</strong>
                                         {s.current.then(|| view! { <span class="badge">"This device"</span> })}
                                         <div class="meta">
                                             "Logged in "{when(&s.created_at)}" · last used "{when(&s.last_used_at)}
