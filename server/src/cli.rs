@@ -139,7 +139,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
         _ => EnvFilter::new("info"),
     };
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Lines are written by a thread of their own: a request formats its log
+    // line and queues it, and never waits on the terminal or the pipe
+    // (blocking when the queue is full rather than dropping lines). The
+    // guard flushes what is queued when `serve` returns.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::stdout());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(writer)
+        .init();
 
     let app = Application::build(config, Clock::default()).await?;
     tracing::info!(addr = %app.local_addr(), "jotpass listening on http://{}", app.local_addr());

@@ -25,7 +25,7 @@ use crate::{
     db::Db,
     http,
     mail::{Mailer, worker::Worker},
-    state::AppState,
+    state::{AppState, Shared},
 };
 
 /// A bound, migrated, ready-to-serve application.
@@ -192,7 +192,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             leptos::config::Env::PROD
         })
         .build();
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         config: Arc::new(config),
         db,
         keys: Arc::new(keys),
@@ -201,7 +201,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock,
         leptos,
         mail,
-    })
+    }))
 }
 
 /// The account flows on `db`, for the server and for the CLI. The CLI

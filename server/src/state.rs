@@ -1,4 +1,4 @@
-//! [`AppState`]: every handle a request may need, each cheap to clone.
+//! [`AppState`]: every handle a request may need, behind one `Arc`.
 
 use std::sync::Arc;
 
@@ -14,8 +14,14 @@ use crate::{
     mail::worker::Worker,
 };
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Cloned several times for every request (each layer and extractor that
+/// takes `State`, and axum clones the layered route service per request):
+/// one `Arc`, so a clone is one atomic increment, whatever the state holds.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; reached through `Deref` (`state.db`).
+pub struct Shared {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Arc<Keys>,
@@ -27,6 +33,27 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// The outbox's sender, which `Application::run_until` starts.
     pub mail: Worker,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum renders pages with the options taken from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
 }
 
 impl std::fmt::Debug for AppState {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes, HttpBody},
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, Method, header},
     middleware::Next,
@@ -46,29 +46,14 @@ pub(super) async fn body_and_token(
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return ApiError::PayloadTooLarge.into_response();
     }
-    let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
-    else {
-        // A body trickling in: answer and close, so the connection is freed.
-        let mut response =
-            ApiError::InvalidRequest("The request body did not arrive in time.".into())
-                .into_response();
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
-    };
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let too_large = std::error::Error::source(&e).is_some_and(
-                <dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>,
-            );
-            return if too_large {
-                ApiError::PayloadTooLarge.into_response()
-            } else {
-                ApiError::InvalidRequest("The request body could not be read.".into())
-                    .into_response()
-            };
+    // Most requests (every GET) have no body at all: nothing to wait for,
+    // so no timer and no buffering.
+    let bytes = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        match read_whole(body).await {
+            Ok(bytes) => bytes,
+            Err(response) => return response,
         }
     };
 
@@ -98,6 +83,35 @@ pub(super) async fn body_and_token(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The whole body, within [`BODY_TIMEOUT`] and [`MAX_BODY`]; else the answer.
+async fn read_whole(body: Body) -> Result<Bytes, Response> {
+    let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    else {
+        // A body trickling in: answer and close, so the connection is freed.
+        let mut response =
+            ApiError::InvalidRequest("The request body did not arrive in time.".into())
+                .into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Err(response);
+    };
+    match read {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => {
+            let too_large = std::error::Error::source(&e).is_some_and(
+                <dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>,
+            );
+            Err(if too_large {
+                ApiError::PayloadTooLarge.into_response()
+            } else {
+                ApiError::InvalidRequest("The request body could not be read.".into())
+                    .into_response()
+            })
+        }
+    }
 }
 
 /// Every request runs in a span with its method, its route (the matched

@@ -32,16 +32,19 @@ pub(crate) fn start_process_logged(dir: &Path, vars: &[(&str, &str)]) -> (Child,
         .env("RUST_LOG", "info")
         .envs(vars.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // Only a start-up failure is written there (one line, then exit).
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let url = loop {
-        let line = lines
-            .next()
-            .expect("the server printed a listening line")
-            .unwrap();
+        let Some(line) = lines.next() else {
+            let mut why = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut why);
+            panic!("the server exited before listening: {why}");
+        };
+        let line = line.unwrap();
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
