@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """The load benchmark and the browser figures, against a release jotpass.
 
-Starts the release server on a fresh SQLite database (loopback only), then in
+Starts the release server on a fresh SQLite database and, beside it, the bare
+Axum baseline (bench/baseline: no database, no middleware), both on loopback,
+both pinned to core 0 with the load generator (wrk) pinned to core 1. Then in
 alternating rounds measures with wrk:
-  A  GET /livez          unauthenticated JSON, the cheapest route of the same server
+  H  bare GET /hello     a fixed JSON body: the floor of any Axum server
+  M  bare GET /api/me    jsonwebtoken HS256 verify of x-access-token, fixed user
+  A  GET /livez          unauthenticated JSON, the cheapest route of jotpass
   B  GET /api/me         with a valid token (signature, claims, session check)
   C  GET /api/me         while 8 clients log in continuously (Argon2id storm)
-and reports medians over the rounds and the ratios the targets are about. Then
-the release .wasm size (raw, gzip -9) and the time to a hydrated login page in
-headless Chromium. Machines here are shared and noisy: read the ratios, and
-the medians of several rounds, not any single figure.
+and reports medians over the rounds and the ratios the targets are about, the
+resident memory of both servers after the load, and the cold start of each
+(process start to the first 200, median of 10, each jotpass start on a fresh
+data directory). Then the release .wasm size (raw, gzip -9) and the time to a
+hydrated login page in headless Chromium. Machines here are shared and noisy:
+read the ratios, and the medians of several rounds, not any single figure.
 
 Usage: scripts/bench_load.py   (scripts/bench builds the release first)
 Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 5).
@@ -28,12 +34,19 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "jotpass")
+BARE = os.path.join(ROOT, "target", "release", "bare")
 SITE = os.path.join(ROOT, "target", "site")
 WASM = os.path.join(SITE, "pkg", "jotpass.wasm")
 PORT = int(os.environ.get("BENCH_PORT", "3200"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+BARE_PORT = PORT + 100
 BASE = f"http://127.0.0.1:{PORT}"
+BARE_BASE = f"http://127.0.0.1:{BARE_PORT}"
+# Servers on core 0, the load generator on core 1 (when there are two).
+PINNED = os.cpu_count() >= 2 and subprocess.run(["which", "taskset"], capture_output=True).returncode == 0
+SERVER_CPU = ["taskset", "-c", "0"] if PINNED else []
+LOAD_CPU = ["taskset", "-c", "1"] if PINNED else []
 PASSWORD = "correct horse battery staple"
 
 
@@ -45,16 +58,65 @@ def post_json(path, body):
         return json.load(resp)
 
 
-def wait_until_up(proc):
-    for _ in range(200):
+def wait_until_up(proc, url):
+    """Polls `url` every millisecond; returns seconds from now to its first 200."""
+    started = time.monotonic()
+    while time.monotonic() - started < 20:
         if proc.poll() is not None:
             sys.exit(f"the server exited with {proc.returncode}")
         try:
-            urllib.request.urlopen(BASE + "/livez", timeout=1)
-            return
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return time.monotonic() - started
         except OSError:
-            time.sleep(0.1)
-    sys.exit("the server did not start")
+            time.sleep(0.001)
+    sys.exit(f"the server at {url} did not start")
+
+
+def jotpass_env(tmp):
+    return {
+        "PATH": os.environ["PATH"],
+        "LEPTOS_SITE_ADDR": f"127.0.0.1:{PORT}",
+        "LEPTOS_SITE_ROOT": SITE,
+        "DATABASE_URL": f"sqlite://{tmp}/bench.db",
+        "JOTPASS_DATA_DIR": f"{tmp}/data",
+        # The storm logs in successfully; limits count failures only. Registrations: one.
+        # The request log stays on, as deployed.
+        "RUST_LOG": "info",
+    }
+
+
+def start_jotpass(tmp):
+    return subprocess.Popen(SERVER_CPU + [BIN], env=jotpass_env(tmp),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_bare():
+    env = {"PATH": os.environ["PATH"], "BARE_ADDR": f"127.0.0.1:{BARE_PORT}"}
+    return subprocess.Popen(SERVER_CPU + [BARE], env=env, stdout=subprocess.PIPE, text=True)
+
+
+def rss_mib(proc):
+    with open(f"/proc/{proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold_starts(start, url, stop_after=10):
+    """Process start to the first 200 of `url`, `stop_after` times: ms each."""
+    times = []
+    for _ in range(stop_after):
+        started = time.monotonic()
+        proc = start()
+        try:
+            wait_until_up(proc, url)
+            times.append((time.monotonic() - started) * 1000)
+        finally:
+            proc.terminate()
+            proc.wait()
+    return times
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -79,15 +141,15 @@ def parse_wrk(text):
     }
 
 
-def wrk_cmd(path, script=None, connections=16, seconds=SECONDS):
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk_cmd(path, script=None, connections=16, seconds=SECONDS, base=BASE):
+    cmd = LOAD_CPU + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
-    return cmd + [BASE + path]
+    return cmd + [base + path]
 
 
-def wrk(path, script=None):
-    out = subprocess.run(wrk_cmd(path, script), capture_output=True, text=True, check=True)
+def wrk(path, script=None, base=BASE):
+    out = subprocess.run(wrk_cmd(path, script, base=base), capture_output=True, text=True, check=True)
     return parse_wrk(out.stdout)
 
 
@@ -96,21 +158,19 @@ def median(rows, key):
 
 
 def main():
-    if not os.path.exists(BIN):
-        sys.exit("target/release/jotpass is missing: run scripts/bench (it builds the release)")
+    for path in (BIN, BARE):
+        if not os.path.exists(path):
+            sys.exit(f"{path} is missing: run scripts/bench (it builds the release)")
     tmp = tempfile.mkdtemp(prefix="jotpass-bench-")
-    env = {
-        "PATH": os.environ["PATH"],
-        "LEPTOS_SITE_ADDR": f"127.0.0.1:{PORT}",
-        "LEPTOS_SITE_ROOT": SITE,
-        "DATABASE_URL": f"sqlite://{tmp}/bench.db",
-        "JOTPASS_DATA_DIR": f"{tmp}/data",
-        # The storm logs in successfully; limits count failures only. Registrations: one.
-        "RUST_LOG": "info",
-    }
-    server = subprocess.Popen([BIN], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_jotpass(tmp)
+    bare = start_bare()
     try:
-        wait_until_up(server)
+        wait_until_up(server, BASE + "/livez")
+        wait_until_up(bare, BARE_BASE + "/hello")
+        bare_token = bare.stdout.readline().split()[1]
+        bare_lua = os.path.join(tmp, "bare.lua")
+        with open(bare_lua, "w") as f:
+            f.write(f'wrk.headers["x-access-token"] = "{bare_token}"\n')
         creds = {"username": "bench", "password": PASSWORD}
         post_json("/api/users", creds)
         token = post_json("/api/auth/token", creds)["token"]
@@ -124,8 +184,10 @@ def main():
             f.write('wrk.headers["content-type"] = "application/json"\n')
             f.write(f"wrk.body = '{json.dumps(creds)}'\n")
 
-        rows = {"livez": [], "me": [], "me_storm": [], "storm": []}
+        rows = {"hello": [], "bare_me": [], "livez": [], "me": [], "me_storm": [], "storm": []}
         for i in range(ROUNDS):
+            rows["hello"].append(wrk("/hello", base=BARE_BASE))
+            rows["bare_me"].append(wrk("/api/me", bare_lua, base=BARE_BASE))
             rows["livez"].append(wrk("/livez"))
             rows["me"].append(wrk("/api/me", me_lua))
             storm = subprocess.Popen(
@@ -137,6 +199,7 @@ def main():
             rows["me_storm"].append(wrk("/api/me", me_lua))
             rows["storm"].append(parse_wrk(storm.communicate()[0]))
             print(f"round {i + 1}/{ROUNDS} done", file=sys.stderr)
+        rss = {"bare": rss_mib(bare), "jotpass": rss_mib(server)}
 
         browser = subprocess.run(
             ["node", os.path.join(ROOT, "end2end", "bench", "hydration.mjs"), BASE + "/login", "9"],
@@ -147,8 +210,17 @@ def main():
         )
         hydration = json.loads(browser.stdout)
     finally:
-        server.terminate()
-        server.wait()
+        for proc in (server, bare):
+            proc.terminate()
+            proc.wait()
+
+    def fresh_jotpass():
+        return start_jotpass(tempfile.mkdtemp(prefix="jotpass-cold-", dir=tmp))
+
+    cold = {
+        "bare": cold_starts(start_bare, BARE_BASE + "/hello"),
+        "jotpass": cold_starts(fresh_jotpass, BASE + "/livez"),
+    }
 
     with open(WASM, "rb") as f:
         wasm = f.read()
@@ -157,15 +229,21 @@ def main():
     m = {k: {f: median(v, f) for f in ("rps", "p50_ms", "p99_ms")} for k, v in rows.items()}
     errors = {k: sum(r["errors"] for r in v) for k, v in rows.items()}
     ratios = {
+        "me_vs_bare_me_throughput": m["me"]["rps"] / m["bare_me"]["rps"],
+        "livez_vs_hello_throughput": m["livez"]["rps"] / m["hello"]["rps"],
+        "me_vs_bare_me_p99": m["me"]["p99_ms"] / m["bare_me"]["p99_ms"],
         "me_vs_livez_throughput": m["me"]["rps"] / m["livez"]["rps"],
         "me_vs_livez_p99": m["me"]["p99_ms"] / m["livez"]["p99_ms"],
         "me_storm_vs_me_p99": m["me_storm"]["p99_ms"] / m["me"]["p99_ms"],
     }
     print()
-    print(f"jotpass load benchmark: {os.cpu_count()} cores, {ROUNDS} alternating rounds of {SECONDS} s, "
-          f"wrk -t1 -c16 (storm: -c8), medians")
+    pinning = "servers on core 0, wrk on core 1" if PINNED else "not pinned"
+    print(f"jotpass load benchmark: {os.cpu_count()} cores, {pinning}, {ROUNDS} alternating rounds "
+          f"of {SECONDS} s, wrk -t1 -c16 (storm: -c8), medians")
     print(f"{'route':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     names = {
+        "hello": "H bare GET /hello",
+        "bare_me": "M bare GET /api/me (HS256)",
         "livez": "A GET /livez (no auth)",
         "me": "B GET /api/me (token)",
         "me_storm": "C GET /api/me during login storm",
@@ -175,6 +253,14 @@ def main():
         r = m[key]
         print(f"{name:<34}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{errors[key]:>8}")
     print()
+    print(f"B/M throughput   {ratios['me_vs_bare_me_throughput']:.2f}   (target >= 0.7)")
+    print(f"A/H throughput   {ratios['livez_vs_hello_throughput']:.2f}   (target >= 0.8)")
+    print(f"B/M p99          {ratios['me_vs_bare_me_p99']:.2f}   (target <= 1.5)")
+    print(f"RSS after load   jotpass {rss['jotpass']:.1f} MiB, bare {rss['bare']:.1f} MiB   (target <= 25 MiB)")
+    for name, times in cold.items():
+        print(f"cold start       {name}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms "
+              f"of {len(times)} (to the first 200{', fresh data dir' if name == 'jotpass' else ''})"
+              f"   (target: median <= 50 ms, none > 200 ms)")
     print(f"B/A throughput   {ratios['me_vs_livez_throughput']:.2f}   (target >= 0.85)")
     print(f"B/A p99          {ratios['me_vs_livez_p99']:.2f}   (target <= 2)")
     print(f"C/B p99          {ratios['me_storm_vs_me_p99']:.2f}   (target <= 2, and C errors = 0)")
@@ -190,6 +276,8 @@ def main():
         "medians": m,
         "errors": errors,
         "ratios": ratios,
+        "rss_mib": rss,
+        "cold_start_ms": cold,
         "wasm_bytes": len(wasm),
         "wasm_gzip_bytes": wasm_gz,
         "hydration": hydration,
