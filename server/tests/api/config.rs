@@ -6,7 +6,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{start_process, stop_process};
+use crate::helpers::{start_process, stop_process, user_at};
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
@@ -59,24 +59,7 @@ async fn with_no_settings_it_serves_and_keeps_its_generated_secret() {
         0o600
     );
 
-    let name = crate::helpers::unique_name("restart");
-    let body = serde_json::json!({ "username": name, "password": crate::helpers::PASSWORD });
-    let created = client
-        .post(format!("{url}/api/users"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let tokens: jotpass_shared::TokenResponse = client
-        .post(format!("{url}/api/auth/token"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, tokens) = user_at(&client, &url).await;
     assert!(
         stop_process(&mut server).success(),
         "SIGTERM is a clean stop"
