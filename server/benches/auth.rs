@@ -58,7 +58,9 @@ fn tokens(c: &mut Criterion) {
         let config = config(&dir, alg);
         let now = Clock::default().now();
         let keys = rt.block_on(async {
-            let db = Db::connect(&config.database_url).await.unwrap();
+            let db = Db::connect(&config.database_url, config.db_pool_size)
+                .await
+                .unwrap();
             Keys::load(&config, &db, now).await.unwrap()
         });
         let claims = claims(now);

@@ -198,7 +198,7 @@ async fn test_mail(config: Config, address: &str) -> anyhow::Result<()> {
 
 /// The account flows on the configured database.
 async fn accounts(config: &Config) -> anyhow::Result<Accounts> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
     // Mail the CLI queues (an alert) is sealed under the server's key and
     // sent by the server's worker; without a key yet, there is nothing to
     // alert about (no account has enrolled TOTP or a verified address).
@@ -304,7 +304,7 @@ async fn rotate_keys(config: Config) -> anyhow::Result<()> {
             "keys rotate applies to JOTPASS_JWT_ALG=EdDSA; an HS256 key is JOTPASS_JWT_SECRET itself"
         );
     }
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
     let kek = Kek::load(&config)?;
     let kid = rotate_signing_key(&db, &kek, Clock::default().now()).await?;
     println!("new signing key {kid}: published now, signing within a few seconds");

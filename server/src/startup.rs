@@ -154,7 +154,7 @@ async fn serve(
 
 /// Everything a request needs, built once.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
     let keys = Keys::load(&config, &db, clock.now())
         .await
         .context("loading the signing keys")?;

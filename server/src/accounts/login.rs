@@ -108,7 +108,7 @@ impl Accounts {
         device: Option<Redacted<String>>,
     ) -> Result<Grant, ApiError> {
         let now = self.clock.now();
-        let new_device = self.is_new_device(&user.id, client).await?;
+        let new_device = self.is_new_device(tx, &user.id, client).await?;
         let refresh_token = new_token();
         let device_token = match device {
             Some(token) => token,

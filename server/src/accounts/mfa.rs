@@ -389,8 +389,7 @@ impl Accounts {
     ) -> Result<bool, ApiError> {
         match code {
             Code::Totp(code) => {
-                let Some(sealed) = self
-                    .db
+                let Some(sealed) = tx
                     .totp(user_id)
                     .await?
                     .and_then(|t| t.totp_secret.into_inner())

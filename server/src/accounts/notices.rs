@@ -69,12 +69,13 @@ impl Accounts {
     /// Whether no earlier session of the user came from `client`'s device.
     pub(super) async fn is_new_device(
         &self,
+        tx: &mut Tx,
         user_id: &str,
         client: &Client,
     ) -> Result<bool, ApiError> {
         let family = device_name(client.user_agent.as_deref());
         let block = address_block(&client.addr);
-        let history = self.db.login_history(user_id).await?;
+        let history = tx.login_history(user_id).await?;
         Ok(!history.iter().any(|(user_agent, ip)| {
             device_name(user_agent.as_deref()) == family
                 && ip.as_deref().map(address_block).as_deref() == Some(block.as_str())

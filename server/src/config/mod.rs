@@ -22,6 +22,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `DATABASE_URL`, default `sqlite://data/jotpass.db` (created). `sqlite://…` or `postgres://…`.
     pub database_url: String,
+    /// `JOTPASS_DB_POOL_SIZE`, default 4 on SQLite and 10 on PostgreSQL: the
+    /// most database connections this process holds at once.
+    pub db_pool_size: u32,
     /// `JOTPASS_DATA_DIR`, default `data`: where generated keys are kept (mode 0600).
     pub data_dir: PathBuf,
     /// `JOTPASS_JWT_ALG`, default `HS256`. `HS256` or `EdDSA`.
@@ -136,6 +139,21 @@ impl Config {
             ));
         }
 
+        let default_pool = if database_url.starts_with("sqlite:") {
+            "4"
+        } else {
+            "10"
+        };
+        let db_pool_size = parse_or(get("JOTPASS_DB_POOL_SIZE"), default_pool, |v| {
+            match v.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                _ => Err(err(
+                    "JOTPASS_DB_POOL_SIZE",
+                    format!("expected a number of connections from 1 to 1000, got {v:?}"),
+                )),
+            }
+        })?;
+
         let data_dir = PathBuf::from(get("JOTPASS_DATA_DIR").unwrap_or_else(|| "data".into()));
 
         let jwt_alg = parse_or(get("JOTPASS_JWT_ALG"), "HS256", |v| match v.trim() {
@@ -248,6 +266,7 @@ impl Config {
         Ok(Self {
             addr,
             database_url,
+            db_pool_size,
             data_dir,
             jwt_alg,
             jwt_secret,
@@ -365,6 +384,9 @@ mod tests {
         assert!(c.smtp_url.is_none());
         assert_eq!(c.mail_from, "jotpass <no-reply@localhost>");
         assert_eq!(c.activity_retention, 90 * 86_400);
+        assert_eq!(c.db_pool_size, 4);
+        let postgres = config(&[("DATABASE_URL", "postgres://localhost/jotpass")]).unwrap();
+        assert_eq!(postgres.db_pool_size, 10);
     }
 
     #[test]
@@ -397,6 +419,8 @@ mod tests {
             ("JOTPASS_SMTP_URL", "mail.example:25"),
             ("JOTPASS_MAIL_FROM", "not a mailbox"),
             ("JOTPASS_ACTIVITY_RETENTION", "forever"),
+            ("JOTPASS_DB_POOL_SIZE", "0"),
+            ("JOTPASS_DB_POOL_SIZE", "many"),
         ];
         for (var, value) in cases {
             let e = config(&[(var, value)]).unwrap_err();

@@ -28,13 +28,21 @@ pub struct MfaChallengeRow {
     pub user_agent: Option<String>,
 }
 
+/// The user's TOTP state, through a pool or a transaction's connection.
+async fn select_totp<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<Option<TotpRow>, sqlx::Error> {
+    sqlx::query_as("SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
+}
+
 impl Db {
     /// The user's TOTP state; `None` when there is no such user.
     pub async fn totp(&self, user_id: &str) -> Result<Option<TotpRow>, sqlx::Error> {
-        sqlx::query_as("SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
+        select_totp(&self.pool, user_id).await
     }
 
     pub async fn recovery_codes_left(&self, user_id: &str) -> Result<i64, sqlx::Error> {
@@ -82,6 +90,11 @@ impl Db {
 }
 
 impl Tx {
+    /// [`Db::totp`], in this transaction.
+    pub async fn totp(&mut self, user_id: &str) -> Result<Option<TotpRow>, sqlx::Error> {
+        select_totp(self.conn(), user_id).await
+    }
+
     /// Starts (or restarts) an enrolment with this sealed secret.
     pub async fn set_totp_pending(
         &mut self,

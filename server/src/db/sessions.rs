@@ -92,18 +92,6 @@ impl Db {
             .await
     }
 
-    /// Where the user has logged in from: the user agent and address of every
-    /// session they ever had (revoked and ended ones too).
-    pub async fn login_history(
-        &self,
-        user_id: &str,
-    ) -> Result<Vec<(Option<String>, Option<String>)>, sqlx::Error> {
-        sqlx::query_as("SELECT user_agent, ip FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-    }
-
     /// Records that the session was used at `now`.
     pub async fn touch_session(&self, id: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
@@ -132,6 +120,19 @@ impl Db {
 }
 
 impl Tx {
+    /// Where the user has logged in from: the user agent and address of every
+    /// session they ever had (revoked and ended ones too). Read in the
+    /// transaction that starts the next session, on its connection.
+    pub async fn login_history(
+        &mut self,
+        user_id: &str,
+    ) -> Result<Vec<(Option<String>, Option<String>)>, sqlx::Error> {
+        sqlx::query_as("SELECT user_agent, ip FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(self.conn())
+            .await
+    }
+
     /// Stores a new session and its first refresh token.
     pub async fn create_session(
         &mut self,

@@ -75,6 +75,10 @@ pub(crate) async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         ("DATABASE_URL".into(), database_url.clone()),
         ("JOTPASS_DATA_DIR".into(), data_dir),
         ("JOTPASS_JWT_SECRET".into(), TEST_SECRET.into()),
+        // One connection: a flow that asks for a second one while it holds a
+        // transaction deadlocks here at once (and answers 503), instead of
+        // only when a login storm uses up a bigger pool.
+        ("JOTPASS_DB_POOL_SIZE".into(), "1".into()),
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_lookup(|name| {
