@@ -39,6 +39,11 @@ pub use users::{NameList, PasswordHashString, Roles, UserRow, UserWithSessions};
 /// How long a request waits for a PostgreSQL connection before it answers `503`.
 pub const ACQUIRE_TIMEOUT_POSTGRES: Duration = Duration::from_millis(1500);
 
+/// How long start-up waits for the first connection. Longer than a
+/// request's wait: a PostgreSQL just started beside this process, or a busy
+/// machine's TLS handshake, can take more than a request's 1.5 s.
+const STARTUP_PATIENCE: Duration = Duration::from_secs(15);
+
 /// How long `/healthz` waits for the database before answering `503`.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -114,7 +119,8 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_lazy_with(options);
+        wait_for_first_connection(&pool)
             .await
             .context("connecting to the database")?;
         if is_sqlite {
@@ -141,6 +147,20 @@ impl Db {
         match tokio::time::timeout(PING_TIMEOUT, query).await {
             Ok(answer) => answer.map(|_| ()),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+}
+
+/// Waits up to [`STARTUP_PATIENCE`] for the pool's first connection. Only a
+/// timeout is retried: a refusal that will not change (a bad password, TLS
+/// the server cannot do) ends start-up at once.
+async fn wait_for_first_connection(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + STARTUP_PATIENCE;
+    loop {
+        match pool.acquire().await {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::PoolTimedOut) if tokio::time::Instant::now() < deadline => {}
+            Err(e) => return Err(e),
         }
     }
 }
