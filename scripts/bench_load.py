@@ -203,13 +203,13 @@ def main():
         rss = {"bare": rss_mib(bare), "jotpass": rss_mib(server)}
 
         browser = subprocess.run(
-            ["node", os.path.join(ROOT, "end2end", "bench", "hydration.mjs"), BASE + "/login", "9"],
+            ["node", os.path.join(ROOT, "end2end", "bench", "pages.mjs"), BASE, "9"],
             capture_output=True,
             text=True,
             cwd=os.path.join(ROOT, "end2end"),
             check=True,
         )
-        hydration = json.loads(browser.stdout)
+        pages = json.loads(browser.stdout)
     finally:
         for proc in (server, bare):
             proc.terminate()
@@ -266,8 +266,16 @@ def main():
     print(f"B/A p99          {ratios['me_vs_livez_p99']:.2f}   (target <= 2)")
     print(f"C/B p99          {ratios['me_storm_vs_me_p99']:.2f}   (target <= 2, and C errors = 0)")
     print(f"release wasm     {len(wasm) / 1024:.0f} KiB raw, {wasm_gz / 1024:.0f} KiB gzip -9   (target <= 200 KB gzipped)")
-    print(f"hydrated login   {hydration['median_hydrated_ms']:.0f} ms median of {hydration['loads']} cold loads "
-          f"(DOMContentLoaded {hydration['median_dom_content_loaded_ms']:.0f} ms)   (target <= 500 ms)")
+    print()
+    print("page weight, cold cache, everything fetched until hydrated (compressed, as received)")
+    for name, page in pages["weight"].items():
+        target = "   (target <= 200 KB, stretch 150 KB)" if name == "login" else ""
+        print(f"  /{name:<10}{page['bytes'] / 1000:>8.1f} KB in {len(page['resources'])} requests{target}")
+        for r in sorted(page["resources"], key=lambda r: -r["bytes"]):
+            print(f"      {r['bytes'] / 1000:>8.1f} KB  {r['url'][:70]}")
+    for rate, h in pages["hydration"].items():
+        print(f"hydrated login   {h['median_hydrated_ms']:.0f} ms median of {pages['loads']} cold loads, "
+              f"CPU {rate.removeprefix('cpu_')} (DOMContentLoaded {h['median_dom_content_loaded_ms']:.0f} ms)")
 
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -281,7 +289,7 @@ def main():
         "cold_start_ms": cold,
         "wasm_bytes": len(wasm),
         "wasm_gzip_bytes": wasm_gz,
-        "hydration": hydration,
+        "pages": pages,
         "raw": rows,
     }
     os.makedirs(os.path.join(ROOT, "target", "bench"), exist_ok=True)
