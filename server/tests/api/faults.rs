@@ -26,6 +26,13 @@ use crate::helpers::{
     stop_process, user_at,
 };
 
+/// Held by each test that loads the machine for long (the storms and the
+/// soak), so they run one at a time. A server's Argon2 threads are in the idle
+/// scheduling class on purpose (auth/password.rs), so while another test's
+/// storm keeps both cores busy at normal priority, a login can wait past the
+/// client's timeout: the machine's load, not the behaviour under test.
+static MACHINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Settings for a server that a storm must not trip over.
 fn storm_vars(database_url: &str) -> Vec<(&str, &str)> {
     vec![
@@ -57,6 +64,7 @@ struct Acknowledged {
 
 #[tokio::test]
 async fn after_kill_9_mid_storm_every_acknowledged_write_and_revocation_holds() {
+    let _machine = MACHINE.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(&dir).await;
     let vars = storm_vars(&database_url);
@@ -219,6 +227,7 @@ async fn after_kill_9_mid_storm_every_acknowledged_write_and_revocation_holds() 
 
 #[tokio::test]
 async fn sigterm_answers_every_request_in_flight_and_exits_0() {
+    let _machine = MACHINE.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(&dir).await;
     let (mut server, url) = start_process(dir.path(), &storm_vars(&database_url));
@@ -328,6 +337,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn a_soak_of_mixed_traffic_answers_as_expected_and_keeps_memory_flat() {
+    let _machine = MACHINE.lock().await;
     let seconds: u64 = std::env::var("JOTPASS_SOAK_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
