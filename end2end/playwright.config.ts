@@ -1,5 +1,5 @@
 // Browser tests against real jotpass servers (the release binary and the
-// precompressed site built by `cargo leptos build --release --precompress`,
+// precompressed site built by `cargo leptos build --release --precompress --split`,
 // as deployed), in Debian's headless Chromium.
 //
 // Three servers, each with its own fresh database (in $E2E_DIR, made by run.sh):

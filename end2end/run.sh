@@ -2,7 +2,7 @@
 # Runs the browser tests: installs Debian's Chromium if missing (Playwright
 # never downloads a browser here), the test runner from npm, then Playwright,
 # which starts its own jotpass servers on fresh databases.
-# Expects `cargo leptos build --release --precompress` to have built
+# Expects `cargo leptos build --release --precompress --split` to have built
 # target/release/jotpass and target/site (JOTPASS_BIN picks another binary).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -26,18 +26,15 @@ pub mod webauthn;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{ProtectedRoute, Route, Router, Routes},
-    hooks::use_location,
+    Lazy,
+    components::{Route, Router, Routes},
     path,
 };
 
 use crate::{
-    components::{Header, Loading},
-    pages::{
-        AccountPage, ActivityPage, AdminPage, ForgotPage, HomePage, LoginPage, NotFound, NotePage,
-        NotesPage, RegisterPage, ResetPage, SessionsPage, VerifyEmailPage,
-    },
-    routes::{Page, segments},
+    components::Header,
+    pages::{HomePage, LoginPage, NotFound, RegisterPage, on_demand},
+    routes::segments,
 };
 
 /// The id of the element the app is hydrated into.
@@ -91,19 +88,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: the header and the route table. The signed-in pages are
-/// protected here, once: until the browser has read the session (and on the
-/// server) they show [`Loading`]; a person who is not logged in goes to
-/// `/login?next=<the page>`.
+/// The app: the header and the route table. The start, login and register
+/// pages are in the main WASM module; every other page's code is fetched
+/// when it is first shown (`pages::on_demand`, which also protects the
+/// signed-in pages).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let auth = session::provide_auth();
-    // A memo, so that a new token for the same person (refresh, password
-    // change) does not rebuild the page and lose what is on it.
-    let signed_in = Memo::new(move |_| auth.signed_in());
-    let allowed = move || signed_in.get();
-    let to_login = || Page::login_then(&use_location().pathname.get_untracked());
+    session::provide_auth();
     view! {
         <Stylesheet id="leptos" href="/pkg/jotpass.css"/>
         <Title text="jotpass"/>
@@ -114,21 +106,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=segments::LOGIN view=LoginPage/>
                     <Route path=segments::REGISTER view=RegisterPage/>
-                    <Route path=segments::FORGOT view=ForgotPage/>
-                    <Route path=segments::RESET view=ResetPage/>
-                    <Route path=segments::VERIFY_EMAIL view=VerifyEmailPage/>
-                    <ProtectedRoute path=segments::NOTES view=NotesPage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
-                    <ProtectedRoute path=segments::NOTE view=NotePage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
-                    <ProtectedRoute path=segments::SESSIONS view=SessionsPage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
-                    <ProtectedRoute path=segments::ACCOUNT view=AccountPage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
-                    <ProtectedRoute path=segments::ADMIN view=AdminPage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
-                    <ProtectedRoute path=segments::ACTIVITY view=ActivityPage
-                        condition=allowed redirect_path=to_login fallback=Loading/>
+                    <Route path=segments::FORGOT view={Lazy::<on_demand::Forgot>::new()}/>
+                    <Route path=segments::RESET view={Lazy::<on_demand::Reset>::new()}/>
+                    <Route path=segments::VERIFY_EMAIL
+                        view={Lazy::<on_demand::VerifyEmail>::new()}/>
+                    <Route path=segments::NOTES view={Lazy::<on_demand::Notes>::new()}/>
+                    <Route path=segments::NOTE view={Lazy::<on_demand::Note>::new()}/>
+                    <Route path=segments::SESSIONS view={Lazy::<on_demand::Sessions>::new()}/>
+                    <Route path=segments::ACCOUNT view={Lazy::<on_demand::Account>::new()}/>
+                    <Route path=segments::ADMIN view={Lazy::<on_demand::Admin>::new()}/>
+                    <Route path=segments::ACTIVITY view={Lazy::<on_demand::Activity>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -136,6 +123,11 @@ pub fn App() -> impl IntoView {
 }
 
 /// The WASM entry point: attaches the app to the server-rendered page.
+///
+/// Hydration is asynchronous: a page whose code is in a module of its own
+/// (`pages::on_demand`) is hydrated once that module has arrived. Until the
+/// whole page is hydrated, [`Hydrated`] says so, and nothing may change what
+/// a part still to be hydrated would render (see `session::provide_auth`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -145,12 +137,39 @@ pub fn hydrate() {
         .get_element_by_id(APP_ROOT_ID)
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         .expect("the shell renders the app's root");
-    leptos::mount::hydrate_from(root, App).forget();
-    // Marks the end-to-end tests and the benchmark wait for.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
-    if let Some(performance) = leptos::prelude::window().performance() {
-        let _ = performance.mark("jotpass-hydrated");
+    let hydrated = ArcRwSignal::new(false);
+    wasm_bindgen_futures::spawn_local(async move {
+        let app = {
+            let hydrated = hydrated.clone();
+            move || {
+                provide_context(Hydrated(hydrated));
+                App()
+            }
+        };
+        leptos::mount::hydrate_from_async(root, app).await.forget();
+        hydrated.set(true);
+        // Marks the end-to-end tests and the benchmark wait for.
+        if let Some(body) = leptos::prelude::document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+        if let Some(performance) = leptos::prelude::window().performance() {
+            let _ = performance.mark("jotpass-hydrated");
+        }
+    });
+}
+
+/// Whether the page has been hydrated: provided in the browser only. The
+/// router waits for a page's module in the middle of hydration, and effects
+/// run during that wait; one that changed a signal the page reads would make
+/// the page render other than the server did (a hydration panic).
+#[derive(Clone, Debug)]
+pub struct Hydrated(pub ArcRwSignal<bool>);
+
+impl Hydrated {
+    /// Whether hydration has finished, to track (read it where the component
+    /// is set up); always `true` where nothing is hydrated.
+    pub fn done() -> Signal<bool> {
+        let hydrated = use_context::<Self>();
+        Signal::derive(move || hydrated.as_ref().is_none_or(|h| h.0.get()))
     }
 }

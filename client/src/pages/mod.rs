@@ -5,6 +5,7 @@ mod activity;
 mod admin;
 mod auth;
 mod notes;
+pub(crate) mod on_demand;
 mod recovery;
 mod security;
 mod sessions;

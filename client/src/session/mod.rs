@@ -73,10 +73,12 @@ pub fn provide_auth() -> Auth {
         tab_id: StoredValue::new(String::new()),
     };
     provide_context(auth);
-    // Effects run only in the browser, after hydration.
-    Effect::new(move |started: Option<()>| {
-        if started.is_some() {
-            return;
+    // Effects run only in the browser; this one waits until the whole page
+    // is hydrated, since the signed-in pages render what it loads.
+    let hydrated = crate::Hydrated::done();
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) || !hydrated.get() {
+            return started == Some(true);
         }
         #[expect(
             clippy::cast_possible_truncation,
@@ -101,6 +103,7 @@ pub fn provide_auth() -> Auth {
                 timer.clear();
             }
         });
+        true
     });
     auth
 }
