@@ -84,6 +84,8 @@ def jotpass_env(tmp):
         # The storm logs in successfully; limits count failures only. Registrations: one.
         # The request log stays on, as deployed.
         "RUST_LOG": "info",
+        # glibc's allocator settings pass through, to compare them.
+        **{k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
     }
 
 
@@ -103,6 +105,24 @@ def rss_mib(proc):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_ticks(proc):
+    with open(f"/proc/{proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def wait_until_idle(proc, quiet=0.5, limit=10):
+    """Until `proc` has used no CPU for `quiet` seconds (at most `limit` s)."""
+    started = time.monotonic()
+    last = cpu_ticks(proc)
+    while time.monotonic() - started < limit:
+        time.sleep(quiet)
+        now = cpu_ticks(proc)
+        if now == last:
+            return
+        last = now
 
 
 def cold_starts(start, url, stop_after=10):
@@ -200,6 +220,9 @@ def main():
             rows["me_storm"].append(wrk("/api/me", me_lua))
             rows["storm"].append(parse_wrk(storm.communicate()[0]))
             print(f"round {i + 1}/{ROUNDS} done", file=sys.stderr)
+        # After the load: once the server has answered what it had accepted
+        # (logins queued for Argon2 when wrk stopped), i.e. its CPU is quiet.
+        wait_until_idle(server)
         rss = {"bare": rss_mib(bare), "jotpass": rss_mib(server)}
 
         browser = subprocess.run(

@@ -98,6 +98,7 @@ enum KeysCommand {
 
 /// Runs the command given by `args` (the program name first).
 pub async fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    crate::allocator::return_large_blocks();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -12,6 +12,7 @@
 //! - [`db`]: the only module that speaks SQL.
 //! - [`error`]: `ApiError`, the only place that builds error responses.
 //! - [`secrets`]: random bytes, opaque tokens, secret files.
+//! - [`allocator`]: glibc told to give Argon2's 19 MiB blocks back.
 //! - [`cli`]: the `jotpass` command (serve, `user add`, `user role`, `keys rotate`).
 //!
 //! Layers, top to bottom; a module imports only from below it:
@@ -19,6 +20,7 @@
 //! `config`, `clock`, `secrets`, `error`.
 
 pub mod accounts;
+pub mod allocator;
 pub mod auth;
 pub mod cli;
 pub mod clock;

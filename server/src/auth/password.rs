@@ -82,6 +82,12 @@ impl PasswordHasherPool {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {
+                // The request is gone (its client hung up, or timed out)
+                // while the job queued: nobody would read the answer, so
+                // don't spend 19 MiB and tens of ms on it.
+                if tx.is_closed() {
+                    return;
+                }
                 let _ = tx.send(work());
             }))
             .map_err(|_| anyhow::anyhow!("the hashing threads stopped"))?;
@@ -207,5 +213,43 @@ mod tests {
         // A fresh pool has a fresh dummy.
         let other = PasswordHasherPool::new(1).unwrap();
         assert_ne!(other.dummy.as_str(), pool.dummy.as_str());
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_request_is_gone_is_skipped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::Duration;
+
+        let pool = PasswordHasherPool::new(1).unwrap();
+        // Hold the one hashing thread…
+        let (release, held) = mpsc::channel::<()>();
+        let (started, holds) = oneshot::channel();
+        let holding = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.run(move || {
+                    let _ = started.send(());
+                    held.recv()
+                })
+                .await
+            }
+        });
+        holds.await.unwrap();
+        // …queue a job, and give up on it, as a request whose client hung up.
+        let ran = Arc::new(AtomicBool::new(false));
+        let abandoned = pool.run({
+            let ran = ran.clone();
+            move || ran.store(true, Ordering::SeqCst)
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), abandoned)
+                .await
+                .is_err()
+        );
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap().unwrap();
+        // A job queued after it runs, so the abandoned one has had its turn.
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7);
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned job ran");
     }
 }
