@@ -1,7 +1,6 @@
 // Who sees what: admins and plain users, and the messages for refused logins.
 import { execFileSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
-import { BINARY, PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
+import { BINARY, expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
 
 test('an admin sees the admin page; a plain user sees no link and a refusal by URL', async ({ browser }) => {
   const admin = uniqueName('admin');

@@ -1,12 +1,11 @@
 // The activity log in the browser: a person's own, and an admin's view of a user.
 import { execFileSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
-import { BINARY, PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
+import { BINARY, expect, hydrated, logIn, logOut, PASSWORD, register, test, uniqueName, url } from './servers';
 
 test('the activity page lists the login and the failed attempt before it', async ({ page }) => {
   const name = uniqueName('activity');
   await register(page, 'main', name);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   await logIn(page, 'main', name, 'not the password at all');
   await expect(page.getByRole('alert').first()).toContainText('Wrong username or password.');
   await logIn(page, 'main', name);
@@ -53,7 +52,7 @@ test("an admin sees a user's activity", async ({ browser }) => {
   const plain = uniqueName('watched');
   const userPage = await (await browser.newContext()).newPage();
   await register(userPage, 'main', plain);
-  await userPage.getByRole('button', { name: 'Log out' }).click();
+  await logOut(userPage);
   await logIn(userPage, 'main', plain, 'a wrong password here');
   await expect(userPage.getByRole('alert').first()).toContainText('Wrong username or password.');
 

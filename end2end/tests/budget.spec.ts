@@ -2,8 +2,8 @@
 // cold /login makes the browser fetch until the page is hydrated, as the
 // browser receives it (compressed), from the release build the tests run.
 // Bytes, not time: the same build always weighs the same.
-import { expect, test, type Page } from '@playwright/test';
-import { hydrated, url } from './servers';
+import { type Page } from '@playwright/test';
+import { expect, hydrated, test, url } from './servers';
 
 /**
  * Bytes on the wire for a cold /login. The target is 200 KB; the budget is

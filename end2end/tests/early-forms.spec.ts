@@ -2,8 +2,8 @@
 // posts to its page, its button waits for the app, and the server answers an
 // early POST with the page again and a notice (the username kept, never the
 // password). Once the wasm arrives, the forms work as before.
-import { expect, test, type Page, type Request } from '@playwright/test';
-import { PASSWORD, hydrated, uniqueName, url } from './servers';
+import { type Page, type Request } from '@playwright/test';
+import { expect, hydrated, PASSWORD, test, uniqueName, url } from './servers';
 
 const NOTICE = 'The page was still loading, so nothing was done. Please try again.';
 

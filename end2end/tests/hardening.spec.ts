@@ -1,7 +1,6 @@
 // What an attacker would try from the outside: a phishing `next` after login,
 // locking a person out by guessing, and what racing tabs do to a session.
-import { expect, test } from '@playwright/test';
-import { PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
+import { expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
 
 /** `next` values that a string check lets through but a browser reads as another site. */
 const HOSTILE_NEXT = [

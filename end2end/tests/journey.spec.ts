@@ -1,7 +1,6 @@
 // The main journey: register, add a note, reload, log out; and the token
 // lives in localStorage and travels in x-access-token.
-import { expect, test } from '@playwright/test';
-import { hydrated, register, uniqueName, url } from './servers';
+import { expect, hydrated, register, test, uniqueName, url } from './servers';
 
 test('register, add a note, reload and still see it, then log out', async ({ page }) => {
   const apiCalls: { path: string; token: string | undefined }[] = [];

@@ -1,19 +1,8 @@
 // Getting back in, through the mail the main server writes to its outbox
 // folder (no mail server: the first-run default): confirming an address,
 // "Forgot password?" to a new password, and the alert a new browser causes.
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import {
-  PASSWORD,
-  hydrated,
-  linkIn,
-  localUrl,
-  logIn,
-  mailWithSubject,
-  mailsTo,
-  nthMail,
-  register,
-  uniqueName,
-} from './servers';
+import { type Browser, type Page } from '@playwright/test';
+import { expect, hydrated, linkIn, localUrl, logIn, mailsTo, mailWithSubject, nthMail, PASSWORD, register, test, uniqueName } from './servers';
 
 /** Sets `address` on /account and follows the link in the mail: verified. */
 async function confirmAddress(page: Page, address: string): Promise<void> {

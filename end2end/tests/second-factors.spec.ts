@@ -3,8 +3,8 @@
 // recovery code; add a passkey and log in with it alone, in Chromium with a
 // virtual authenticator.
 import { createHmac } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
-import { PASSWORD, hydrated, localUrl, logIn, register, uniqueName, url } from './servers';
+import { type Page } from '@playwright/test';
+import { expect, hydrated, localUrl, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
 
 /** RFC 4648 base32 (no padding) to bytes. */
 function base32(text: string): Buffer {

@@ -1,7 +1,7 @@
 // The servers playwright.config.ts starts, and helpers that act as a person would.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
 export const servers = {
@@ -19,6 +19,51 @@ export function localUrl(server: keyof typeof servers, path = '/'): string {
   return `http://localhost:${servers[server].port}${path}`;
 }
 
+export { expect };
+
+/**
+ * Playwright's `test`, plus: what every page of the test's browser contexts
+ * reports as going wrong (console errors and warnings, uncaught errors, failed
+ * requests) is printed when the test fails. A page that never hydrates then
+ * says why (a panic, a module that did not load) in the test's output.
+ */
+export const test = base.extend<{ browserErrors: void }>({
+  browserErrors: [
+    async ({ browser, context }, use, testInfo) => {
+      const lines: string[] = [];
+      const watchPage = (page: Page) => {
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning') {
+            lines.push(`[${page.url()}] console.${m.type()}: ${m.text()}`);
+          }
+        });
+        page.on('pageerror', (e) => lines.push(`[${page.url()}] uncaught: ${e.message}`));
+        page.on('requestfailed', (r) =>
+          lines.push(`[${page.url()}] request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`),
+        );
+      };
+      const watch = (c: BrowserContext) => {
+        c.pages().forEach(watchPage);
+        c.on('page', watchPage);
+      };
+      watch(context);
+      // Contexts a test opens itself, for a second person or browser.
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (...args: Parameters<typeof newContext>) => {
+        const c = await newContext(...args);
+        watch(c);
+        return c;
+      };
+      await use();
+      browser.newContext = newContext;
+      if (testInfo.status !== testInfo.expectedStatus && lines.length > 0) {
+        console.log(`browser errors in "${testInfo.title}":\n${lines.join('\n')}`);
+      }
+    },
+    { auto: true },
+  ],
+});
+
 export const PASSWORD = 'correct horse battery staple';
 
 /** The jotpass binary the servers run (and the tests use as the CLI). */
@@ -31,9 +76,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${process.pid}${counter}`;
 }
 
-/** Waits until the WASM app has hydrated the server-rendered page. */
+/**
+ * Waits until the WASM app has hydrated the server-rendered page. A page
+ * outside the main module hydrates once its own module has arrived too; on
+ * this 2-core machine, with the other worker's browser busy, that has taken
+ * more than the default 10 s once, so the wait is longer.
+ */
 export async function hydrated(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
 }
 
 /** Creates an account through the UI; the app logs in and shows the notes. */
@@ -49,6 +99,17 @@ export async function register(
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(at(server, '/notes'));
+}
+
+/**
+ * Logs out through the header's button and waits for the server's answer:
+ * the app forgets the session at once and tells the server after, so the
+ * next page load could otherwise cancel that request (and its event).
+ */
+export async function logOut(page: Page): Promise<void> {
+  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/logout');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  expect((await answered).status()).toBe(204);
 }
 
 /** Logs in through the UI. */

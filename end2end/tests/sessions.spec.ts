@@ -1,7 +1,6 @@
 // Sessions ending: revoked from another browser, logged out in another tab,
 // and renewed before they expire.
-import { expect, test } from '@playwright/test';
-import { PASSWORD, hydrated, logIn, register, uniqueName, url } from './servers';
+import { expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
 
 test('a session revoked from a second browser sends the first to /login with the notice', async ({ browser }) => {
   const first = await browser.newContext();
