@@ -249,6 +249,10 @@ async fn every_page_renders_on_the_server() {
         "/sessions",
         "/account",
         "/admin",
+        "/activity",
+        "/forgot",
+        "/reset",
+        "/verify-email",
     ] {
         let response = app
             .request(Method::GET, path)
@@ -263,6 +267,11 @@ async fn every_page_renders_on_the_server() {
         );
         let html = response.text().await.unwrap();
         assert!(html.contains("<main>"), "{path}: {html}");
+        // So that browsers do not ask for /favicon.ico (a 404 page).
+        assert!(
+            html.contains(r#"<link rel="icon" href="data:,">"#),
+            "{path}: {html}"
+        );
     }
 }
 
