@@ -9,6 +9,7 @@
 // registered once through the UI, put in localStorage before the page loads.
 // Prints JSON.
 import { chromium } from '@playwright/test';
+import { countWire } from './wire.mjs';
 
 const base = process.argv[2];
 const loads = Number(process.argv[3] ?? 9);
@@ -48,14 +49,8 @@ async function load(path, { stored = null, throttle = 1 } = {}) {
     await context.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [SESSION_KEY, stored]);
   }
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const { cdp, fetched } = await countWire(page);
   if (throttle > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
-  const urls = new Map();
-  const bytes = new Map();
-  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
-  cdp.on('Network.loadingFinished', (e) => bytes.set(e.requestId, e.encodedDataLength));
   await page.goto(`${base}${path}`);
   await page.waitForSelector('body[data-hydrated="true"]');
   const figures = await page.evaluate(() => {
@@ -66,7 +61,9 @@ async function load(path, { stored = null, throttle = 1 } = {}) {
   // What the page fetched right after hydrating (its API calls) is part of
   // showing it.
   await page.waitForLoadState('networkidle');
-  const resources = [...bytes].map(([id, n]) => ({ url: urls.get(id).replace(base, ''), bytes: n }));
+  const resources = fetched()
+    .filter((f) => f.bytes !== undefined)
+    .map((f) => ({ url: f.url.replace(base, ''), bytes: f.bytes }));
   await context.close();
   return { ...figures, bytes: resources.reduce((sum, r) => sum + r.bytes, 0), resources };
 }

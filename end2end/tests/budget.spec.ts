@@ -3,6 +3,7 @@
 // browser receives it (compressed), from the release build the tests run.
 // Bytes, not time: the same build always weighs the same.
 import { type Page } from '@playwright/test';
+import { countWire } from '../bench/wire.mjs';
 import { expect, hydrated, test, url } from './servers';
 
 /**
@@ -16,27 +17,16 @@ type Fetched = { url: string; bytes?: number; encoding?: string };
 
 /** Loads `path` with an empty cache; what was fetched until it hydrated and the network went quiet. */
 async function coldLoad(page: Page, path: string): Promise<Fetched[]> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  const fetched = new Map<string, Fetched>();
-  cdp.on('Network.requestWillBeSent', (e) => fetched.set(e.requestId, { url: e.request.url }));
-  cdp.on('Network.responseReceived', (e) => {
-    const headers = Object.fromEntries(
-      Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
-    );
-    const entry = fetched.get(e.requestId);
-    if (entry) entry.encoding = headers['content-encoding'];
-  });
-  cdp.on('Network.loadingFinished', (e) => {
-    const entry = fetched.get(e.requestId);
-    if (entry) entry.bytes = e.encodedDataLength;
-  });
+  const { fetched } = await countWire(page);
   await page.goto(url('main', path));
   await hydrated(page);
   await page.waitForLoadState('networkidle');
-  return [...fetched.values()];
+  return fetched();
 }
+
+/** The fetched requests, one per line, for a failing assertion's message. */
+const listing = (fetched: Fetched[]) =>
+  fetched.map((f) => `${f.bytes} ${f.encoding ?? '-'} ${f.url}`).join('\n');
 
 const isWasm = (f: Fetched) => new URL(f.url).pathname.endsWith('.wasm');
 
@@ -45,7 +35,7 @@ test('a cold /login stays within its byte budget and loads no other page\'s code
   page.on('pageerror', (e) => errors.push(e.message));
   const fetched = await coldLoad(page, '/login');
   const total = fetched.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
-  const table = fetched.map((f) => `${f.bytes} ${f.encoding ?? '-'} ${f.url}`).join('\n');
+  const table = listing(fetched);
   expect(fetched.every((f) => f.bytes !== undefined), table).toBe(true);
   expect(total, table).toBeLessThanOrEqual(LOGIN_BUDGET);
   // One module, the main one, sent as the precompressed brotli file.
@@ -59,7 +49,7 @@ test('a page outside the main module fetches its code, hydrates and works', asyn
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const fetched = await coldLoad(page, '/forgot');
-  const table = fetched.map((f) => `${f.bytes} ${f.encoding ?? '-'} ${f.url}`).join('\n');
+  const table = listing(fetched);
   expect(fetched.filter(isWasm).length, table).toBeGreaterThanOrEqual(2);
   // Hydrated, not just shown: the form answers as the app does.
   await page.getByLabel('Username or e-mail address').fill('nobody-at-all');

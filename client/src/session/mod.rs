@@ -77,8 +77,11 @@ pub fn provide_auth() -> Auth {
     // is hydrated, since the signed-in pages render what it loads.
     let hydrated = crate::Hydrated::done();
     Effect::new(move |started: Option<bool>| {
-        if started == Some(true) || !hydrated.get() {
-            return started == Some(true);
+        if started == Some(true) {
+            return true; // once per tab
+        }
+        if !hydrated.get() {
+            return false; // runs again when hydration has finished
         }
         #[expect(
             clippy::cast_possible_truncation,
