@@ -18,7 +18,8 @@ hydrated login page in headless Chromium. Machines here are shared and noisy:
 read the ratios, and the medians of several rounds, not any single figure.
 
 Usage: scripts/bench_load.py   (scripts/bench builds the release first)
-Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 5).
+Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 5),
+BENCH_BIN and BENCH_BARE (the two binaries; default target/release/).
 """
 
 import gzip
@@ -34,8 +35,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "jotpass")
-BARE = os.path.join(ROOT, "target", "release", "bare")
+# Other builds can be compared by pointing these at them.
+BIN = os.environ.get("BENCH_BIN", os.path.join(ROOT, "target", "release", "jotpass"))
+BARE = os.environ.get("BENCH_BARE", os.path.join(ROOT, "target", "release", "bare"))
 SITE = os.path.join(ROOT, "target", "site")
 WASM = os.path.join(SITE, "pkg", "jotpass.wasm")
 PORT = int(os.environ.get("BENCH_PORT", "3200"))
@@ -107,10 +109,18 @@ def rss_mib(proc):
     return float("nan")
 
 
-def cpu_ticks(proc):
+def cpu_split(proc):
+    """The process's (user, system) CPU time so far, in clock ticks."""
     with open(f"/proc/{proc.pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
+    return int(fields[11]), int(fields[12])
+
+
+def cpu_ticks(proc):
+    return sum(cpu_split(proc))
+
+
+TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_idle(proc, quiet=0.5, limit=10):
@@ -169,9 +179,17 @@ def wrk_cmd(path, script=None, connections=16, seconds=SECONDS, base=BASE):
     return cmd + [base + path]
 
 
-def wrk(path, script=None, base=BASE):
+def wrk(path, script=None, base=BASE, server=None):
+    """One measurement; with `server`, also its CPU time per request
+    (user and system, microseconds): where a slower server spends it."""
+    before = cpu_split(server) if server else None
     out = subprocess.run(wrk_cmd(path, script, base=base), capture_output=True, text=True, check=True)
-    return parse_wrk(out.stdout)
+    row = parse_wrk(out.stdout)
+    if server and row["requests"]:
+        after = cpu_split(server)
+        row["user_us"] = (after[0] - before[0]) * TICK_US / row["requests"]
+        row["sys_us"] = (after[1] - before[1]) * TICK_US / row["requests"]
+    return row
 
 
 def median(rows, key):
@@ -207,10 +225,10 @@ def main():
 
         rows = {"hello": [], "bare_me": [], "livez": [], "me": [], "me_storm": [], "storm": []}
         for i in range(ROUNDS):
-            rows["hello"].append(wrk("/hello", base=BARE_BASE))
-            rows["bare_me"].append(wrk("/api/me", bare_lua, base=BARE_BASE))
-            rows["livez"].append(wrk("/livez"))
-            rows["me"].append(wrk("/api/me", me_lua))
+            rows["hello"].append(wrk("/hello", base=BARE_BASE, server=bare))
+            rows["bare_me"].append(wrk("/api/me", bare_lua, base=BARE_BASE, server=bare))
+            rows["livez"].append(wrk("/livez", server=server))
+            rows["me"].append(wrk("/api/me", me_lua, server=server))
             storm = subprocess.Popen(
                 wrk_cmd("/api/auth/token", login_lua, connections=8, seconds=SECONDS + 2),
                 stdout=subprocess.PIPE,
@@ -250,7 +268,8 @@ def main():
         wasm = f.read()
     wasm_gz = len(gzip.compress(wasm, 9))
 
-    m = {k: {f: median(v, f) for f in ("rps", "p50_ms", "p99_ms")} for k, v in rows.items()}
+    m = {k: {f: median(v, f) for f in ("rps", "p50_ms", "p99_ms", "user_us", "sys_us") if f in v[0]}
+         for k, v in rows.items()}
     errors = {k: sum(r["errors"] for r in v) for k, v in rows.items()}
     ratios = {
         "me_vs_bare_me_throughput": m["me"]["rps"] / m["bare_me"]["rps"],
@@ -264,7 +283,8 @@ def main():
     pinning = "servers on core 0, wrk on core 1" if PINNED else "not pinned"
     print(f"jotpass load benchmark: {os.cpu_count()} cores, {pinning}, {ROUNDS} alternating rounds "
           f"of {SECONDS} s, wrk -t1 -c16 (storm: -c8), medians")
-    print(f"{'route':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'route':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+          f"{'user us/req':>13}{'sys us/req':>12}")
     names = {
         "hello": "H bare GET /hello",
         "bare_me": "M bare GET /api/me (HS256)",
@@ -275,7 +295,8 @@ def main():
     }
     for key, name in names.items():
         r = m[key]
-        print(f"{name:<34}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{errors[key]:>8}")
+        cpu = f"{r['user_us']:>13.2f}{r['sys_us']:>12.2f}" if "user_us" in r else ""
+        print(f"{name:<34}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{errors[key]:>8}{cpu}")
     print()
     print(f"B/M throughput   {ratios['me_vs_bare_me_throughput']:.2f}   (target >= 0.7)")
     print(f"A/H throughput   {ratios['livez_vs_hello_throughput']:.2f}   (target >= 0.8)")
