@@ -89,6 +89,11 @@ impl AsRef<str> for Username {
 /// 8–128 code points, used exactly as given (no trimming, no truncation), not
 /// among the 10,000 most common passwords, not the username (ignoring case).
 /// No composition rules (NIST SP 800-63B). `Debug` never shows it.
+///
+/// The common-password rule needs the `common-passwords` feature, which the
+/// server turns on. The browser's build leaves it out (the list would be 9 KB
+/// of the login page's WASM): the server refuses such a password with the
+/// same [`InputError::PasswordCommon`] message, which the forms then show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Password(Redacted<String>);
 
@@ -103,6 +108,7 @@ impl Password {
         if lower == username.to_lowercase() {
             return Err(InputError::PasswordIsUsername);
         }
+        #[cfg(feature = "common-passwords")]
         if is_common_password(&lower) {
             return Err(InputError::PasswordCommon);
         }
@@ -117,10 +123,12 @@ impl Password {
 /// The entries of the 10,000 most common passwords (SecLists) that are long
 /// enough to pass the length rule, lower-cased and sorted (bytewise) so that a
 /// binary search finds them without building a set at run time.
+#[cfg(feature = "common-passwords")]
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// Whether `lower` (already lower-cased) is a common password. The comparison
 /// ignores case on purpose: "Password1" is as guessable as "password1".
+#[cfg(feature = "common-passwords")]
 fn is_common_password(lower: &str) -> bool {
     // Binary search over the sorted lines, by byte offsets into the one string.
     let bytes = COMMON_PASSWORDS.as_bytes();
@@ -284,6 +292,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "common-passwords")]
     fn common_passwords_are_refused_ignoring_case() {
         for common in ["password", "12345678", "iloveyou", "PassWord", "qwertyuiop"] {
             assert_eq!(
@@ -296,6 +305,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "common-passwords")]
     fn the_common_password_list_is_sorted_and_complete() {
         let lines: Vec<&str> = COMMON_PASSWORDS.lines().collect();
         assert!(lines.len() > 3000);

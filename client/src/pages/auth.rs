@@ -118,9 +118,14 @@ pub(crate) fn LoginPage() -> impl IntoView {
                             on:click=move |_| { passkey.dispatch(()); }>"Sign in with a passkey"</button>
                     </div>
                 }.into_any(),
-                Some(token) => view! {
-                    <SecondStep username mfa_token=token on_back=move || mfa_token.set(None)/>
-                }.into_any(),
+                Some(token) => {
+                    let on_back = Callback::new(move |()| mfa_token.set(None));
+                    view! {
+                        <Suspense fallback=Loading>
+                            {Suspend::new(second_step(username, token, on_back))}
+                        </Suspense>
+                    }.into_any()
+                }
             }}
             <p>"New here? "<A href=Page::Register.href()>"Create an account"</A>"."</p>
         </section>
@@ -128,13 +133,10 @@ pub(crate) fn LoginPage() -> impl IntoView {
 }
 
 /// The second step of a login: the code from the authenticator app, or a
-/// recovery code instead.
-#[component]
-fn SecondStep(
-    username: RwSignal<String>,
-    mfa_token: String,
-    on_back: impl Fn() + Copy + 'static,
-) -> impl IntoView {
+/// recovery code instead. Only accounts with TOTP on see it, so its code is
+/// fetched when it is first shown, not with the login page.
+#[leptos::lazy]
+fn second_step(username: RwSignal<String>, mfa_token: String, on_back: Callback<()>) -> AnyView {
     let auth = use_auth();
     let code = RwSignal::new(String::new());
     let recovery = RwSignal::new(false);
@@ -185,9 +187,10 @@ fn SecondStep(
                 recovery.update(|r| *r = !*r);
             }>{move || if recovery.get() { "Use the code from the app instead" } else { "Use a recovery code instead" }}</button>
             " · "
-            <button type="button" class="link" on:click=move |_| on_back()>"Start again"</button>
+            <button type="button" class="link" on:click=move |_| on_back.run(())>"Start again"</button>
         </p>
     }
+    .into_any()
 }
 
 #[component]
@@ -205,12 +208,23 @@ pub(crate) fn RegisterPage() -> impl IntoView {
             .flatten()
             .map(|e| e.to_string())
     };
+    // The one rule the browser leaves to the server (a common password):
+    // its answer about the password, kept while that password is typed.
+    let refused = RwSignal::new(None::<(String, String)>);
     let password_problem = move || {
         let p = password.get();
-        (!p.is_empty())
-            .then(|| Password::parse(p, &username.get()).err())
-            .flatten()
+        if p.is_empty() {
+            return None;
+        }
+        let said = refused.with(|r| {
+            r.as_ref()
+                .filter(|(typed, _)| *typed == p)
+                .map(|(_, m)| m.clone())
+        });
+        Password::parse(p, &username.get())
+            .err()
             .map(|e| e.to_string())
+            .or(said)
     };
 
     let register = Action::new_unsync(move |(name, secret): &(String, String)| {
@@ -221,7 +235,12 @@ pub(crate) fn RegisterPage() -> impl IntoView {
                 password: secret.clone().into(),
                 device_token: None,
             })
-            .await?;
+            .await
+            .inspect_err(|e| {
+                if let Some(message) = e.field("password") {
+                    refused.set(Some((secret.clone(), message)));
+                }
+            })?;
             // A new account has no second factor: this logs in.
             session::log_in(auth, name, secret).await.map(|_| ())
         }

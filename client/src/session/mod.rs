@@ -176,7 +176,10 @@ pub async fn finish_mfa(
 }
 
 /// A passwordless login: the browser offers this site's passkeys, and the
-/// one the person picks starts the session.
+/// one the person picks starts the session. Its code (the WebAuthn
+/// ceremony and its JSON) is fetched when the button is first pressed, not
+/// with the login page.
+#[leptos::lazy]
 pub async fn log_in_with_passkey(auth: Auth) -> Result<(), ApiError> {
     let ceremony = Api::passkey_login_options().await?;
     let credential = crate::webauthn::get(&ceremony.options)
