@@ -9,7 +9,8 @@ alternating rounds measures with wrk:
   M  bare GET /api/me    jsonwebtoken HS256 verify of x-access-token, fixed user
   A  GET /livez          unauthenticated JSON, the cheapest route of jotpass
   B  GET /api/me         with a valid token (signature, claims, session check)
-  C  GET /api/me         while 8 clients log in continuously (Argon2id storm)
+  C  GET /api/me         while 8 clients log in continuously (Argon2id storm;
+                         one of them with TOTP on: the password, then the code)
 and reports medians over the rounds and the ratios the targets are about, the
 resident memory of both servers after the load, and the cold start of each
 (process start to the first 200, median of 10, each jotpass start on a fresh
@@ -22,7 +23,10 @@ Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 5),
 BENCH_BIN and BENCH_BARE (the two binaries; default target/release/).
 """
 
+import base64
 import gzip
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -31,7 +35,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,12 +59,88 @@ LOAD_CPU = ["taskset", "-c", "1"] if PINNED else []
 PASSWORD = "correct horse battery staple"
 
 
-def post_json(path, body):
-    req = urllib.request.Request(
-        BASE + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(req) as resp:
-        return json.load(resp)
+def call_json(path, body, token=None, timeout=30):
+    """POST `body`: (status, JSON answer), for error answers too."""
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["x-access-token"] = token
+    req = urllib.request.Request(BASE + path, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            text = resp.read()
+            return resp.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def post_json(path, body, token=None):
+    status, answer = call_json(path, body, token)
+    if status >= 300:
+        sys.exit(f"POST {path} answered {status}: {answer}")
+    return answer
+
+
+def totp_code(secret, at):
+    """RFC 6238, 6 digits, 30 s steps, for a base32 secret."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, (int(at) // 30).to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[19] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+# Second-factor logins in the storm: this many users with TOTP on, each
+# logging in at most once per 30 s step (a code works once).
+TOTP_USERS = 16
+
+
+def totp_users():
+    """The TOTP users, and the (user, step) pairs whose code is spent."""
+    users, used = [], set()
+    for i in range(TOTP_USERS):
+        creds = {"username": f"totp{i}", "password": PASSWORD}
+        post_json("/api/users", creds)
+        token = post_json("/api/auth/token", creds)["token"]
+        secret = post_json("/api/me/totp", {"password": PASSWORD}, token)["secret"]
+        now = time.time()
+        post_json("/api/me/totp/confirm", {"code": totp_code(secret, now)}, token)
+        users.append((creds["username"], secret))
+        used.add((creds["username"], int(now) // 30))
+    return users, used
+
+
+class SecondFactorLogins(threading.Thread):
+    """The storm's ninth client: password step, then the TOTP step, one
+    login after another through `users` (on the load generator's core)."""
+
+    def __init__(self, users, used):
+        super().__init__(daemon=True)
+        self.users, self.used = users, used
+        self.stop = threading.Event()
+        self.done = self.failed = 0
+
+    def run(self):
+        if PINNED:
+            os.sched_setaffinity(0, {1})
+        while not self.stop.is_set():
+            step = int(time.time()) // 30
+            user = next((u for u in self.users if (u[0], step) not in self.used), None)
+            if user is None:
+                self.stop.wait(0.2)
+                continue
+            self.used.add((user[0], step))
+            try:
+                status, refused = call_json("/api/auth/token", {"username": user[0], "password": PASSWORD})
+                if status != 401 or refused["error"] != "mfa_required":
+                    self.failed += 1
+                    continue
+                body = {"mfa_token": refused["mfa_token"], "code": totp_code(user[1], time.time())}
+                status, _ = call_json("/api/auth/mfa", body)
+                if status == 200:
+                    self.done += 1
+                else:
+                    self.failed += 1
+            except OSError:
+                self.failed += 1
 
 
 def wait_until_up(proc, url):
@@ -83,7 +165,9 @@ def jotpass_env(tmp):
         "LEPTOS_SITE_ROOT": SITE,
         "DATABASE_URL": f"sqlite://{tmp}/bench.db",
         "JOTPASS_DATA_DIR": f"{tmp}/data",
-        # The storm logs in successfully; limits count failures only. Registrations: one.
+        # The storm logs in successfully; limits count failures only.
+        # Registrations: the bench user and the TOTP users.
+        "JOTPASS_REGISTER_LIMIT": "100/1h",
         # The request log stays on, as deployed.
         "RUST_LOG": "info",
         # glibc's allocator settings pass through, to compare them.
@@ -217,26 +301,34 @@ def main():
         me_lua = os.path.join(tmp, "me.lua")
         with open(me_lua, "w") as f:
             f.write(f'wrk.headers["x-access-token"] = "{token}"\n')
+        second_factor_users, used_steps = totp_users()
         login_lua = os.path.join(tmp, "login.lua")
         with open(login_lua, "w") as f:
             f.write('wrk.method = "POST"\n')
             f.write('wrk.headers["content-type"] = "application/json"\n')
             f.write(f"wrk.body = '{json.dumps(creds)}'\n")
 
-        rows = {"hello": [], "bare_me": [], "livez": [], "me": [], "me_storm": [], "storm": []}
+        rows = {"hello": [], "bare_me": [], "livez": [], "me": [], "me_storm": [], "storm": [],
+                "storm_mfa": []}
         for i in range(ROUNDS):
             rows["hello"].append(wrk("/hello", base=BARE_BASE, server=bare))
             rows["bare_me"].append(wrk("/api/me", bare_lua, base=BARE_BASE, server=bare))
             rows["livez"].append(wrk("/livez", server=server))
             rows["me"].append(wrk("/api/me", me_lua, server=server))
+            # 8 clients: 7 password logins (wrk), 1 with the TOTP step too.
             storm = subprocess.Popen(
-                wrk_cmd("/api/auth/token", login_lua, connections=8, seconds=SECONDS + 2),
+                wrk_cmd("/api/auth/token", login_lua, connections=7, seconds=SECONDS + 2),
                 stdout=subprocess.PIPE,
                 text=True,
             )
+            second_factor = SecondFactorLogins(second_factor_users, used_steps)
+            second_factor.start()
             time.sleep(1)
             rows["me_storm"].append(wrk("/api/me", me_lua))
             rows["storm"].append(parse_wrk(storm.communicate()[0]))
+            second_factor.stop.set()
+            second_factor.join()
+            rows["storm_mfa"].append({"done": second_factor.done, "failed": second_factor.failed})
             print(f"round {i + 1}/{ROUNDS} done", file=sys.stderr)
         # After the load: once the server has answered what it had accepted
         # (logins queued for Argon2 when wrk stopped), i.e. its CPU is quiet.
@@ -268,6 +360,8 @@ def main():
         wasm = f.read()
     wasm_gz = len(gzip.compress(wasm, 9))
 
+    storm_mfa = rows.pop("storm_mfa")
+    second_factor = {f: sum(r[f] for r in storm_mfa) for f in ("done", "failed")}
     m = {k: {f: median(v, f) for f in ("rps", "p50_ms", "p99_ms", "user_us", "sys_us") if f in v[0]}
          for k, v in rows.items()}
     errors = {k: sum(r["errors"] for r in v) for k, v in rows.items()}
@@ -282,7 +376,7 @@ def main():
     print()
     pinning = "servers on core 0, wrk on core 1" if PINNED else "not pinned"
     print(f"jotpass load benchmark: {os.cpu_count()} cores, {pinning}, {ROUNDS} alternating rounds "
-          f"of {SECONDS} s, wrk -t1 -c16 (storm: -c8), medians")
+          f"of {SECONDS} s, wrk -t1 -c16 (storm: wrk -c7 and one TOTP client), medians")
     print(f"{'route':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
           f"{'user us/req':>13}{'sys us/req':>12}")
     names = {
@@ -297,6 +391,8 @@ def main():
         r = m[key]
         cpu = f"{r['user_us']:>13.2f}{r['sys_us']:>12.2f}" if "user_us" in r else ""
         print(f"{name:<34}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{errors[key]:>8}{cpu}")
+    print(f"  and its second-factor logins (password, then TOTP): {second_factor['done']} done, "
+          f"{second_factor['failed']} failed, over all rounds")
     print()
     print(f"B/M throughput   {ratios['me_vs_bare_me_throughput']:.2f}   (target >= 0.7)")
     print(f"A/H throughput   {ratios['livez_vs_hello_throughput']:.2f}   (target >= 0.8)")
@@ -332,6 +428,7 @@ def main():
         "errors": errors,
         "ratios": ratios,
         "rss_mib": rss,
+        "storm_second_factor_logins": second_factor,
         "cold_start_ms": cold,
         "wasm_bytes": len(wasm),
         "wasm_gzip_bytes": wasm_gz,

@@ -17,7 +17,23 @@ use jotpass_server::{
     startup::build_state,
 };
 use jotpass_shared::{Claims, TokenResponse};
+use serde_json::{Value, json};
 use tower::ServiceExt;
+
+// The API tests' own TOTP function and software WebAuthn authenticator,
+// written independently of the server's code.
+#[path = "../tests/api/helpers/second_factors.rs"]
+#[allow(dead_code, reason = "the tests use more of it than the benchmarks")]
+mod second_factors;
+
+/// What `second_factors` takes from the test helpers.
+mod helpers {
+    pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; n];
+        getrandom::fill(&mut bytes).unwrap();
+        bytes
+    }
+}
 
 fn config(dir: &tempfile::TempDir, alg: &str) -> Config {
     let vars = [
@@ -131,6 +147,116 @@ fn requests(c: &mut Criterion) {
     );
 }
 
+/// One JSON call in-process: the status and the body (`null` when empty).
+async fn call(
+    app: &axum::Router,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (axum::http::StatusCode, Value) {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header("x-access-token", token);
+    }
+    let request = request.body(Body::from(body.to_string())).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Logins end to end, in-process, as a browser makes them: the password
+/// step and then the TOTP step; and a passkey login (options, then the
+/// signed assertion). The clock stands still and moves 30 s before each
+/// TOTP login, so that every login has a code of its own (a code works once).
+fn logins(c: &mut Criterion) {
+    const PASSWORD: &str = "correct horse battery staple";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::default();
+    clock.freeze();
+    let state = rt
+        .block_on(build_state(config(&dir, "HS256"), clock.clone()))
+        .unwrap();
+    let app = router(state);
+    let sign_up = |name: &'static str| {
+        let app = app.clone();
+        async move {
+            let creds = json!({ "username": name, "password": PASSWORD });
+            let (status, _) = call(&app, "/api/users", None, &creds).await;
+            assert!(status.is_success(), "{status}");
+            let (status, tokens) = call(&app, "/api/auth/token", None, &creds).await;
+            assert!(status.is_success(), "{status}");
+            tokens["token"].as_str().unwrap().to_owned()
+        }
+    };
+
+    let secret = rt.block_on(async {
+        let token = sign_up("totp").await;
+        let body = json!({ "password": PASSWORD });
+        let (_, enrolment) = call(&app, "/api/me/totp", Some(&token), &body).await;
+        let secret = enrolment["secret"].as_str().unwrap().to_owned();
+        let code = second_factors::totp_code(&secret, clock.now());
+        let (status, _) = call(
+            &app,
+            "/api/me/totp/confirm",
+            Some(&token),
+            &json!({ "code": code }),
+        )
+        .await;
+        assert!(status.is_success(), "{status}");
+        secret
+    });
+    let passkey = rt.block_on(async {
+        let token = sign_up("passkey").await;
+        let body = json!({ "password": PASSWORD });
+        let (_, options) = call(&app, "/api/me/passkeys/options", Some(&token), &body).await;
+        let (passkey, credential) = second_factors::SoftPasskey::create(
+            &options["options"],
+            second_factors::Alg::Es256,
+            &second_factors::Answer::honest(),
+        );
+        let body =
+            json!({ "ceremony": options["ceremony"], "name": "bench", "credential": credential });
+        let (status, _) = call(&app, "/api/me/passkeys", Some(&token), &body).await;
+        assert!(status.is_success(), "{status}");
+        std::sync::Mutex::new(passkey)
+    });
+
+    let mut group = c.benchmark_group("login end to end");
+    group.sample_size(10);
+    group.bench_function("password + TOTP step", |b| {
+        b.to_async(&rt).iter(|| async {
+            clock.advance(30);
+            let creds = json!({ "username": "totp", "password": PASSWORD });
+            let (status, refused) = call(&app, "/api/auth/token", None, &creds).await;
+            assert_eq!(refused["error"], "mfa_required", "{status}");
+            let code = second_factors::totp_code(&secret, clock.now());
+            let body = json!({ "mfa_token": refused["mfa_token"], "code": code });
+            let (status, _) = call(&app, "/api/auth/mfa", None, &body).await;
+            assert!(status.is_success(), "{status}");
+        });
+    });
+    group.bench_function("passkey (ES256)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let (_, options) = call(&app, "/api/auth/passkey/options", None, &json!({})).await;
+            let credential = passkey
+                .lock()
+                .unwrap()
+                .get(&options["options"], &second_factors::Answer::honest());
+            let body = json!({ "ceremony": options["ceremony"], "credential": credential });
+            let (status, _) = call(&app, "/api/auth/passkey", None, &body).await;
+            assert!(status.is_success(), "{status}");
+        });
+    });
+    group.finish();
+}
+
 fn passwords(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let pool = PasswordHasherPool::new(1).unwrap();
@@ -150,5 +276,5 @@ fn passwords(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokens, requests, passwords);
+criterion_group!(benches, tokens, requests, logins, passwords);
 criterion_main!(benches);
