@@ -68,7 +68,7 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // One layer made of the five, outermost first: `Router::layer` boxes
         // each route once per layer it is given, and every request clones
-        // and calls through each box (BENCHMARKS.md, "Server throughput").
+        // and calls through each box (BENCHMARKS.md, "Third pass").
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(middleware::log_request))
