@@ -78,10 +78,14 @@ impl Worker {
                 }
                 Err(e) => {
                     let next = now + backoff(row.attempts);
-                    tracing::warn!(outbox = row.seq, attempt = row.attempts, error = %format!("{e:#}"), "mail not sent; trying again later");
-                    if let Err(e) = self.db.retry_mail(row.seq, next, &format!("{e:#}")).await {
+                    let why = format!("{e:#}");
+                    // Rescheduled (and the lease given back) before the line
+                    // says so: a process killed after the line has left the
+                    // mail due at `next`, not leased for a minute.
+                    if let Err(e) = self.db.retry_mail(row.seq, next, &why).await {
                         tracing::warn!(error = %e, outbox = row.seq, "rescheduling a mail");
                     }
+                    tracing::warn!(outbox = row.seq, attempt = row.attempts, error = %why, "mail not sent; trying again later");
                 }
             }
         }
