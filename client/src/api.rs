@@ -350,7 +350,7 @@ async fn send(
         request = request.header(jotpass_shared::ACCESS_TOKEN_HEADER, token);
     }
     if let Some(body) = body {
-        let text = serde_json::to_string(body).map_err(|e| ApiError::Network(e.to_string()))?;
+        let text = crate::json::to_string(body).map_err(ApiError::Network)?;
         request = request
             .header("content-type", "application/json")
             .body(text);
@@ -367,7 +367,7 @@ async fn send(
         .headers()
         .get("retry-after")
         .and_then(|v| v.parse().ok());
-    match response.json::<ErrorBody>().await {
+    match read_json::<ErrorBody>(&response).await {
         Ok(body) => Err(ApiError::Server {
             status,
             body,
@@ -378,10 +378,19 @@ async fn send(
 }
 
 async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    response
+    read_json(&response).await.map_err(ApiError::Network)
+}
+
+/// The body, parsed by the browser (`Response.json()`), as a `T`.
+async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
+    let promise = response
+        .as_raw()
         .json()
+        .map_err(|e| crate::json::describe(&e))?;
+    let value = wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))
+        .map_err(|e| crate::json::describe(&e))?;
+    crate::json::from_value(value)
 }
 
 async fn empty(_response: Response) -> Result<(), ApiError> {

@@ -5,6 +5,7 @@
 //! - [`session`]: the auth state, and the only `localStorage` code.
 //! - [`routes`]: every page's path, named once.
 //! - [`webauthn`]: the browser's passkey API, JSON in and out.
+//! - `json`: JSON through the browser's own parser.
 //! - `pages/`, `components.rs`: what a person sees.
 
 // The route table and the larger pages are deeply nested view types.
@@ -18,6 +19,7 @@
 
 pub mod api;
 mod components;
+mod json;
 mod pages;
 pub mod routes;
 pub mod session;

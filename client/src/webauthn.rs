@@ -6,6 +6,8 @@
 use js_sys::{Function, JSON, Object, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::json::describe;
 use wasm_bindgen_futures::JsFuture;
 
 /// Why the browser gave no credential.
@@ -93,11 +95,4 @@ fn get_property(target: &JsValue, name: &str) -> Result<JsValue, WebauthnError> 
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
         .ok_or(WebauthnError::Unsupported)
-}
-
-fn describe(error: &JsValue) -> String {
-    Reflect::get(error, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use gloo_storage::{LocalStorage, Storage};
 use jotpass_shared::{TokenResponse, User};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub(super) const SESSION_KEY: &str = "jotpass.session";
 const LEASE_KEY: &str = "jotpass.refresh_lease";
@@ -35,12 +35,28 @@ pub(super) struct Lease {
     pub(super) until_ms: f64,
 }
 
+/// The value stored under `key`, if there is one and it reads as a `T`.
+fn read<T: DeserializeOwned>(key: &str) -> Result<T, String> {
+    let text = LocalStorage::raw()
+        .get_item(key)
+        .map_err(|e| crate::json::describe(&e))?
+        .ok_or_else(|| format!("nothing under {key}"))?;
+    crate::json::from_str(&text)
+}
+
+/// Stores `value` under `key` (best effort: storage may be full or off).
+fn write(key: &str, value: &impl Serialize) {
+    if let Ok(text) = crate::json::to_string(value) {
+        let _ = LocalStorage::raw().set_item(key, &text);
+    }
+}
+
 pub(super) fn load() -> Option<Stored> {
-    LocalStorage::get(SESSION_KEY).ok()
+    read(SESSION_KEY).ok()
 }
 
 pub(super) fn save(stored: &Stored) {
-    let _ = LocalStorage::set(SESSION_KEY, stored);
+    write(SESSION_KEY, stored);
 }
 
 pub(super) fn forget() {
@@ -54,26 +70,26 @@ pub(super) fn device_token(username: &str) -> Option<String> {
 pub(super) fn remember_device(username: &str, token: String) {
     let mut devices = devices();
     devices.insert(username.to_lowercase(), token);
-    let _ = LocalStorage::set(DEVICES_KEY, devices);
+    write(DEVICES_KEY, &devices);
 }
 
 pub(super) fn forget_device(username: &str) {
     let mut devices = devices();
     if devices.remove(&username.to_lowercase()).is_some() {
-        let _ = LocalStorage::set(DEVICES_KEY, devices);
+        write(DEVICES_KEY, &devices);
     }
 }
 
 fn devices() -> HashMap<String, String> {
-    LocalStorage::get(DEVICES_KEY).unwrap_or_default()
+    read(DEVICES_KEY).unwrap_or_default()
 }
 
 pub(super) fn lease() -> Option<Lease> {
-    LocalStorage::get(LEASE_KEY).ok()
+    read(LEASE_KEY).ok()
 }
 
 pub(super) fn take_lease(lease: &Lease) {
-    let _ = LocalStorage::set(LEASE_KEY, lease);
+    write(LEASE_KEY, lease);
 }
 
 pub(super) fn release_lease() {
@@ -115,6 +131,9 @@ fn token_iat(token: &str) -> Option<i64> {
         b64.push('=');
     }
     let json = web_sys::window()?.atob(&b64).ok()?;
-    let claims: serde_json::Value = serde_json::from_str(&json).ok()?;
-    claims.get("iat")?.as_i64()
+    #[derive(Deserialize)]
+    struct Issued {
+        iat: i64,
+    }
+    crate::json::from_str::<Issued>(&json).ok().map(|c| c.iat)
 }
