@@ -109,8 +109,9 @@ def totp_users():
 
 
 class SecondFactorLogins(threading.Thread):
-    """The storm's ninth client: password step, then the TOTP step, one
-    login after another through `users` (on the load generator's core)."""
+    """One of the storm's eight clients: the password step, then the TOTP
+    step, one login after another through `users` (on the load generator's
+    core)."""
 
     def __init__(self, users, used):
         super().__init__(daemon=True)

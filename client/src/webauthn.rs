@@ -6,9 +6,9 @@
 use js_sys::{Function, JSON, Object, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::json::describe;
-use wasm_bindgen_futures::JsFuture;
 
 /// Why the browser gave no credential.
 #[derive(Clone, Debug)]

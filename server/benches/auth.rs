@@ -99,31 +99,7 @@ fn requests(c: &mut Criterion) {
         .block_on(build_state(config(&dir, "HS256"), Clock::default()))
         .unwrap();
     let app = router(state);
-    let json_post = |path: &str, body: &str| {
-        Request::post(path)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_owned()))
-            .unwrap()
-    };
-    let creds = r#"{"username":"bench","password":"correct horse battery staple"}"#;
-    let token = rt.block_on(async {
-        app.clone()
-            .oneshot(json_post("/api/users", creds))
-            .await
-            .unwrap();
-        let response = app
-            .clone()
-            .oneshot(json_post("/api/auth/token", creds))
-            .await
-            .unwrap();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        serde_json::from_slice::<TokenResponse>(&bytes)
-            .unwrap()
-            .token
-            .into_inner()
-    });
+    let token = rt.block_on(sign_up(&app, "bench"));
 
     c.bench_function("GET /livez in-process (baseline)", |b| {
         b.to_async(&rt).iter(|| async {
@@ -170,12 +146,27 @@ async fn call(
     )
 }
 
+/// The password of every account the benchmarks make.
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Registers `name` and logs in: the access token.
+async fn sign_up(app: &axum::Router, name: &str) -> String {
+    let creds = json!({ "username": name, "password": PASSWORD });
+    let (status, _) = call(app, "/api/users", None, &creds).await;
+    assert!(status.is_success(), "{status}");
+    let (status, tokens) = call(app, "/api/auth/token", None, &creds).await;
+    assert!(status.is_success(), "{status}");
+    serde_json::from_value::<TokenResponse>(tokens)
+        .unwrap()
+        .token
+        .into_inner()
+}
+
 /// Logins end to end, in-process, as a browser makes them: the password
 /// step and then the TOTP step; and a passkey login (options, then the
 /// signed assertion). The clock stands still and moves 30 s before each
 /// TOTP login, so that every login has a code of its own (a code works once).
 fn logins(c: &mut Criterion) {
-    const PASSWORD: &str = "correct horse battery staple";
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let clock = Clock::default();
@@ -184,20 +175,9 @@ fn logins(c: &mut Criterion) {
         .block_on(build_state(config(&dir, "HS256"), clock.clone()))
         .unwrap();
     let app = router(state);
-    let sign_up = |name: &'static str| {
-        let app = app.clone();
-        async move {
-            let creds = json!({ "username": name, "password": PASSWORD });
-            let (status, _) = call(&app, "/api/users", None, &creds).await;
-            assert!(status.is_success(), "{status}");
-            let (status, tokens) = call(&app, "/api/auth/token", None, &creds).await;
-            assert!(status.is_success(), "{status}");
-            tokens["token"].as_str().unwrap().to_owned()
-        }
-    };
 
     let secret = rt.block_on(async {
-        let token = sign_up("totp").await;
+        let token = sign_up(&app, "totp").await;
         let body = json!({ "password": PASSWORD });
         let (_, enrolment) = call(&app, "/api/me/totp", Some(&token), &body).await;
         let secret = enrolment["secret"].as_str().unwrap().to_owned();
@@ -213,7 +193,7 @@ fn logins(c: &mut Criterion) {
         secret
     });
     let passkey = rt.block_on(async {
-        let token = sign_up("passkey").await;
+        let token = sign_up(&app, "passkey").await;
         let body = json!({ "password": PASSWORD });
         let (_, options) = call(&app, "/api/me/passkeys/options", Some(&token), &body).await;
         let (passkey, credential) = second_factors::SoftPasskey::create(
@@ -260,18 +240,15 @@ fn logins(c: &mut Criterion) {
 fn passwords(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let pool = PasswordHasherPool::new(1).unwrap();
-    let hash = rt
-        .block_on(pool.hash("correct horse battery staple".into()))
-        .unwrap();
+    let hash = rt.block_on(pool.hash(PASSWORD.into())).unwrap();
     let mut group = c.benchmark_group("argon2id m=19MiB t=2 p=1");
     group.sample_size(10);
     group.bench_function("hash", |b| {
-        b.to_async(&rt)
-            .iter(|| pool.hash("correct horse battery staple".into()));
+        b.to_async(&rt).iter(|| pool.hash(PASSWORD.into()));
     });
     group.bench_function("verify", |b| {
         b.to_async(&rt)
-            .iter(|| pool.verify("correct horse battery staple".into(), Some(hash.clone())));
+            .iter(|| pool.verify(PASSWORD.into(), Some(hash.clone())));
     });
     group.finish();
 }

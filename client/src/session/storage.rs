@@ -36,12 +36,9 @@ pub(super) struct Lease {
 }
 
 /// The value stored under `key`, if there is one and it reads as a `T`.
-fn read<T: DeserializeOwned>(key: &str) -> Result<T, String> {
-    let text = LocalStorage::raw()
-        .get_item(key)
-        .map_err(|e| crate::json::describe(&e))?
-        .ok_or_else(|| format!("nothing under {key}"))?;
-    crate::json::from_str(&text)
+fn read<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let text = LocalStorage::raw().get_item(key).ok()??;
+    crate::json::from_str(&text).ok()
 }
 
 /// Stores `value` under `key` (best effort: storage may be full or off).
@@ -52,7 +49,7 @@ fn write(key: &str, value: &impl Serialize) {
 }
 
 pub(super) fn load() -> Option<Stored> {
-    read(SESSION_KEY).ok()
+    read(SESSION_KEY)
 }
 
 pub(super) fn save(stored: &Stored) {
@@ -85,7 +82,7 @@ fn devices() -> HashMap<String, String> {
 }
 
 pub(super) fn lease() -> Option<Lease> {
-    read(LEASE_KEY).ok()
+    read(LEASE_KEY)
 }
 
 pub(super) fn take_lease(lease: &Lease) {
