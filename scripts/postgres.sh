@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL for the tests, from Debian's packages.
 #
 #   scripts/postgres.sh start DIR   initialise DIR and start a server on 127.0.0.1:$PGPORT
-#                                   (default 55432); prints the admin URL. With PG_TLS=1
+#                                   (default: a port that is free now); prints the admin
+#                                   URL. With PG_TLS=1
 #                                   the server also speaks TLS, with a certificate for
 #                                   127.0.0.1 signed by a throwaway CA (DIR/root.crt).
 #   scripts/postgres.sh stop DIR    stop it (the caller removes DIR)
@@ -14,7 +15,21 @@ set -euo pipefail
 
 cmd=${1:?usage: postgres.sh start|stop|resume DIR}
 dir=${2:?usage: postgres.sh start|stop|resume DIR}
-port=${PGPORT:-55432}
+
+# A fixed default port once made CI fail: a server left over from an earlier
+# run (or a second test run beside it) held it, and pg_ctl said only "could
+# not start server". So the default is a port the kernel says is free now,
+# kept in DIR/port for resume and stop.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+if [ -n "${PGPORT:-}" ]; then
+  port=$PGPORT
+elif [ -f "$dir/port" ]; then
+  port=$(cat "$dir/port")
+else
+  port=$(free_port)
+fi
 
 pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -34,7 +49,12 @@ run_server() {
   if [ -f "$dir/server.crt" ]; then
     tls="-c ssl=on -c ssl_cert_file='$dir/server.crt' -c ssl_key_file='$dir/server.key'"
   fi
-  as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400 $tls\" start" >/dev/null
+  if ! as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400 $tls\" start" >/dev/null; then
+    # The caller removes DIR, and the reason is only in the server's log.
+    echo "[postgres] the server on port $port did not start; its log:" >&2
+    tail -n 20 "$dir/log" >&2 || true
+    return 1
+  fi
 }
 
 case "$cmd" in
@@ -45,6 +65,7 @@ case "$cmd" in
     fi
     bin=$(pg_bin)
     mkdir -p "$dir"
+    echo "$port" > "$dir/port"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_postgres "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync" >/dev/null
     if [ "${PG_TLS:-0}" = 1 ]; then
