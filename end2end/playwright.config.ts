@@ -2,11 +2,12 @@
 // precompressed site built by `cargo leptos build --release --precompress --split`,
 // as deployed), in Debian's headless Chromium.
 //
-// Three servers, each with its own fresh database (in $E2E_DIR, made by run.sh):
-//   main    :3100  generous limits, the usual token lifetime
-//   limits  :3101  JOTPASS_LOGIN_LIMIT=2/5m, to see the 429 message (and
-//                  JOTPASS_TRUST_PROXY, so a test can come from other addresses)
-//   renewal :3102  JOTPASS_ACCESS_TTL=3s, to see tokens renewed
+// Three servers, each with its own fresh database (in $E2E_DIR) and port
+// ($E2E_PORTS; run.sh picks free ones, 3100-3102 without it):
+//   main     generous limits, the usual token lifetime
+//   limits   JOTPASS_LOGIN_LIMIT=2/5m, to see the 429 message (and
+//            JOTPASS_TRUST_PROXY, so a test can come from other addresses)
+//   renewal  JOTPASS_ACCESS_TTL=3s, to see tokens renewed
 // Limits count per client address and every browser here is 127.0.0.1, so
 // the limit test gets a server of its own.
 import { defineConfig } from '@playwright/test';

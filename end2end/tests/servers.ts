@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
+// run.sh picks three ports that are free when it starts (E2E_PORTS): a fixed
+// port held by a server left running elsewhere fails the whole run.
+const ports = (process.env.E2E_PORTS ?? '3100,3101,3102').split(',').map(Number);
 export const servers = {
-  main: { port: 3100 },
-  limits: { port: 3101 },
-  renewal: { port: 3102 },
+  main: { port: ports[0] },
+  limits: { port: ports[1] },
+  renewal: { port: ports[2] },
 } as const;
 
 export function url(server: keyof typeof servers, path = '/'): string {
