@@ -19,10 +19,7 @@ fi
 E2E_DIR=$(mktemp -d)
 export E2E_DIR
 # Three ports free now, for the three servers (tests/servers.ts).
-E2E_PORTS=$(python3 -c 'import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(",".join(str(s.getsockname()[1]) for s in socks))')
+E2E_PORTS=$(../scripts/free-ports 3)
 export E2E_PORTS
 trap 'rm -rf "$E2E_DIR"' EXIT
 npx playwright test "$@"

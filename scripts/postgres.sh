@@ -3,9 +3,9 @@
 #
 #   scripts/postgres.sh start DIR   initialise DIR and start a server on 127.0.0.1:$PGPORT
 #                                   (default: a port that is free now); prints the admin
-#                                   URL. With PG_TLS=1
-#                                   the server also speaks TLS, with a certificate for
-#                                   127.0.0.1 signed by a throwaway CA (DIR/root.crt).
+#                                   URL. With PG_TLS=1 the server also speaks TLS, with a
+#                                   certificate for 127.0.0.1 signed by a throwaway CA
+#                                   (DIR/root.crt).
 #   scripts/postgres.sh stop DIR    stop it (the caller removes DIR)
 #   scripts/postgres.sh resume DIR  start an initialised DIR again (after stop)
 #
@@ -20,15 +20,12 @@ dir=${2:?usage: postgres.sh start|stop|resume DIR}
 # run (or a second test run beside it) held it, and pg_ctl said only "could
 # not start server". So the default is a port the kernel says is free now,
 # kept in DIR/port for resume and stop.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 if [ -n "${PGPORT:-}" ]; then
   port=$PGPORT
 elif [ -f "$dir/port" ]; then
   port=$(cat "$dir/port")
 else
-  port=$(free_port)
+  port=$("$(dirname "$0")/free-ports")
 fi
 
 pg_bin() {
