@@ -104,12 +104,11 @@ impl Password {
         if !(8..=128).contains(&len) {
             return Err(InputError::PasswordLength);
         }
-        let lower = raw.to_lowercase();
-        if lower == username.to_lowercase() {
+        if same_ignoring_case(&raw, username) {
             return Err(InputError::PasswordIsUsername);
         }
         #[cfg(feature = "common-passwords")]
-        if is_common_password(&lower) {
+        if is_common_password(&raw.to_lowercase()) {
             return Err(InputError::PasswordCommon);
         }
         Ok(Self(Redacted::new(raw)))
@@ -118,6 +117,19 @@ impl Password {
     pub fn expose(&self) -> &str {
         self.0.expose()
     }
+}
+
+/// Whether `password` is `username` ignoring case, as Unicode lower-casing
+/// both would say for every valid (ASCII) username, without Unicode's case
+/// tables, which would add 4 KB to the login page's WASM: the one non-ASCII
+/// character whose lower case is ASCII is the Kelvin sign, U+212A, which
+/// lower-cases to `k`.
+fn same_ignoring_case(password: &str, username: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
+    };
+    password.chars().map(fold).eq(username.chars().map(fold))
 }
 
 /// The entries of the 10,000 most common passwords (SecLists) that are long
@@ -322,6 +334,39 @@ mod tests {
             Password::parse("LongUserName".into(), "longusername"),
             Err(InputError::PasswordIsUsername)
         );
+        // The Kelvin sign lower-cases to `k`, as `str::to_lowercase` says.
+        assert_eq!("\u{212A}ate-1234".to_lowercase(), "kate-1234");
+        assert_eq!(
+            Password::parse("\u{212A}ATE-1234".into(), "kate-1234"),
+            Err(InputError::PasswordIsUsername)
+        );
+        assert!(Password::parse("kate-12345".into(), "kate-1234").is_ok());
+    }
+
+    proptest::proptest! {
+        /// For every valid username the rule agrees with Unicode lower-casing:
+        /// the password is the username with some letters' case changed (a
+        /// `k` as the Kelvin sign, too), and sometimes one character more.
+        #[test]
+        fn the_username_rule_is_unicode_lower_casing(
+            username in "[A-Za-z0-9_.-]{3,32}",
+            changes in proptest::collection::vec(0u8..4, 32),
+            extra in proptest::option::of("[A-Za-z\\u{130}\\u{3A3}\\u{C4}\\u{212A}]"),
+        ) {
+            let mut password: String = username
+                .chars()
+                .zip(&changes)
+                .map(|(c, change)| match change {
+                    1 => c.to_ascii_uppercase(),
+                    2 => c.to_ascii_lowercase(),
+                    3 if c.eq_ignore_ascii_case(&'k') => '\u{212A}',
+                    _ => c,
+                })
+                .collect();
+            password.extend(extra);
+            let unicode = password.to_lowercase() == username.to_lowercase();
+            proptest::prop_assert_eq!(same_ignoring_case(&password, &username), unicode);
+        }
     }
 
     #[test]

@@ -60,19 +60,22 @@ pub(super) fn forget() {
     LocalStorage::delete(SESSION_KEY);
 }
 
+/// Device tokens are kept under the username as the server stores it: lower
+/// case, and ASCII (any other name is refused), so ASCII lower-casing is
+/// enough and brings no Unicode case tables into the WASM.
 pub(super) fn device_token(username: &str) -> Option<String> {
-    devices().remove(&username.to_lowercase())
+    devices().remove(&username.to_ascii_lowercase())
 }
 
 pub(super) fn remember_device(username: &str, token: String) {
     let mut devices = devices();
-    devices.insert(username.to_lowercase(), token);
+    devices.insert(username.to_ascii_lowercase(), token);
     write(DEVICES_KEY, &devices);
 }
 
 pub(super) fn forget_device(username: &str) {
     let mut devices = devices();
-    if devices.remove(&username.to_lowercase()).is_some() {
+    if devices.remove(&username.to_ascii_lowercase()).is_some() {
         write(DEVICES_KEY, &devices);
     }
 }
