@@ -75,8 +75,17 @@ impl Mailer {
                     .build(),
                 shown: url.shown.clone(),
             },
-            // Absolute, so that the log names a file one can open.
-            None => Transport::Files(std::path::absolute(config.data_dir.join("outbox"))?),
+            // Absolute, so that the log names a file one can open; made at
+            // start-up, so that the folder the README points to is there
+            // before the first mail.
+            None => {
+                let dir = std::path::absolute(config.data_dir.join("outbox"))?;
+                // The data folder first, so that it too is private (0700).
+                for dir in [&config.data_dir, &dir] {
+                    crate::secrets::ensure_private_dir(dir).context("JOTPASS_DATA_DIR")?;
+                }
+                Transport::Files(dir)
+            }
         };
         Ok(Self { from, transport })
     }

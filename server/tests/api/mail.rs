@@ -855,6 +855,9 @@ async fn without_a_mail_server_mails_are_eml_files_and_the_log_names_the_file() 
     let (mut server, url, log) = start_process_logged(dir.path(), &vars);
     let client = reqwest::Client::new();
     let (_, tokens) = user_at(&client, &url).await;
+    // The folder is there from start-up, empty until the first mail.
+    let outbox = dir.path().join("data").join("outbox");
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 0);
     let token = tokens.token.expose().as_str();
     let response = client
         .put(format!("{url}/api/me/email"))
@@ -865,7 +868,6 @@ async fn without_a_mail_server_mails_are_eml_files_and_the_log_names_the_file() 
         .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 
-    let outbox = dir.path().join("data").join("outbox");
     let mut file = None;
     for _ in 0..100 {
         file = std::fs::read_dir(&outbox)
