@@ -3,9 +3,12 @@
 //! has hydrated gets its page again with a notice, the username kept and
 //! nothing else of the body, in no log line either.
 
-use reqwest::{Method, StatusCode};
+use std::io::Read;
 
-use crate::helpers::{spawn_app, start_process_logged, stop_process};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, spawn_app, start_process_logged, stop_process};
 
 /// The pages with forms, and what a browser would post from them.
 const FORM_PAGES: [&str; 4] = ["/login", "/register", "/account", "/notes"];
@@ -115,4 +118,66 @@ async fn no_log_line_holds_a_posted_field() {
         assert!(!line.contains(secret), "{line}");
         assert!(!line.contains("logcheck"), "{line}");
     }
+}
+
+#[tokio::test]
+async fn pages_are_compressed_for_a_browser_that_accepts_it_and_api_answers_never() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::GET, "/login")
+        .header("accept", "text/html")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-encoding"], "gzip");
+    let vary: Vec<_> = headers.get_all("vary").iter().collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.to_str().unwrap().contains("accept-encoding")),
+        "{vary:?}"
+    );
+    // The security headers are still there, and the body is the page.
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let compressed = response.bytes().await.unwrap();
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut html)
+        .unwrap();
+    assert!(compressed.len() < html.len());
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    assert!(html.contains("<form"), "{html}");
+
+    // A token answer holds secrets beside what the request sent: never
+    // compressed (BREACH), whatever the client accepts.
+    let user = app.new_user().await;
+    let login = app
+        .request(Method::POST, "/api/auth/token")
+        .header("accept-encoding", "gzip, br")
+        .json(&json!({ "username": user.name, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(login.headers().get("content-encoding").is_none());
+    let body: serde_json::Value = login.json().await.unwrap();
+    let token = body["token"].as_str().unwrap();
+    let me = app
+        .authed(Method::GET, "/api/me", token)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(me.headers().get("content-encoding").is_none());
 }
