@@ -29,18 +29,13 @@ use std::any::Any;
 
 use axum::{
     Router,
-    http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version, header},
-    middleware::from_fn,
-    middleware::from_fn_with_state,
+    http::HeaderValue,
+    middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
 };
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::{
-        CompressionLayer,
-        predicate::{Predicate, SizeAbove},
-    },
     cors::{AllowOrigin, CorsLayer},
 };
 
@@ -49,9 +44,9 @@ pub use middleware::{BODY_TIMEOUT, MAX_BODY};
 
 use crate::{error::ApiError, state::AppState};
 
-/// The whole application. Layers, outermost first: the request log, the
-/// pages' compression, security headers, CORS, the body limit and token
-/// search, the panic catcher, then routing.
+/// The whole application. Layers, outermost first: the request log, security
+/// headers, CORS, the body limit and token search, the panic catcher, then
+/// routing (and, for the pages only, compression: `site`).
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(users::router())
@@ -79,7 +74,6 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(middleware::log_request))
-                .layer(CompressionLayer::new().compress_when(SizeAbove::default().and(is_page)))
                 .layer(from_fn_with_state(state.clone(), headers::security_headers))
                 .layer(cors(&state))
                 .layer(from_fn_with_state(
@@ -93,18 +87,6 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                 })),
         )
         .with_state(state)
-}
-
-/// What the server compresses as it answers: the rendered pages (brotli or
-/// gzip, as the browser accepts). Static files are precompressed at build
-/// time and already carry their encoding. API answers are never compressed:
-/// a token answer holds a secret beside what the request sent (the username),
-/// the pattern that BREACH reads through compression; the pages hold none
-/// (tokens live in the browser; the CSP nonce is new for every answer).
-fn is_page(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
 }
 
 /// Same-origin only, unless `JOTPASS_CORS_ORIGINS` lists origins.

@@ -12,7 +12,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Version, header},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -20,24 +20,48 @@ use jotpass_client::{App, PostedForm, shell};
 use jotpass_shared::Username;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use tower_http::compression::{
+    CompressionLayer,
+    predicate::{Predicate, SizeAbove},
+};
 
 use super::{MAX_BODY, body::is_form, headers::content_security_policy};
 use crate::{error::ApiError, state::AppState};
 
 /// Adds the app's routes (`GET`, and the `POST` of a form sent before
 /// hydration) and the fallback to `routes`.
+///
+/// The pages are a router of their own, so that only they pass through the
+/// compression layer: the API routes, where every microsecond counts
+/// (BENCHMARKS.md), never do.
 pub(super) fn with_pages(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     let paths = generate_route_list(App);
     let page_paths: Vec<String> = paths.iter().map(|l| l.path().to_owned()).collect();
     let leptos = state.leptos.clone();
-    let pages =
-        routes.leptos_routes_with_context(state, paths, page_context(state.clone()), move || {
-            shell(leptos.clone())
-        });
-    page_paths
+    let pages = Router::new().leptos_routes_with_context(
+        state,
+        paths,
+        page_context(state.clone()),
+        move || shell(leptos.clone()),
+    );
+    let pages = page_paths
         .iter()
         .fold(pages, |router, path| router.route(path, post(posted_page)))
         .fallback(fallback)
+        .layer(CompressionLayer::new().compress_when(SizeAbove::default().and(is_page)));
+    routes.merge(pages)
+}
+
+/// What the server compresses as it answers: the rendered pages (brotli or
+/// gzip, as the browser accepts). Static files are precompressed at build
+/// time and already carry their encoding. API answers are never compressed:
+/// a token answer holds a secret beside what the request sent (the username),
+/// the pattern that BREACH reads through compression; the pages hold none
+/// (tokens live in the browser; the CSP nonce is new for every answer).
+fn is_page(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
 }
 
 /// A form posted to a page before the app had hydrated: the page again,
