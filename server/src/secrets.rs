@@ -9,7 +9,7 @@
 use std::{
     fs,
     io::Write,
-    os::unix::fs::{OpenOptionsExt, PermissionsExt},
+    os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt},
     path::Path,
 };
 
@@ -112,12 +112,18 @@ impl SealKey {
 }
 
 /// Creates `dir` (and its parents) readable by the owner only, if it is
-/// missing. An existing folder is left as it is.
+/// missing. An existing folder is left as it is. Every folder it creates is
+/// 0700, not only the last: `data/outbox` made first must not leave `data`
+/// readable by others.
 pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.as_os_str().is_empty() || dir.exists() {
         return Ok(());
     }
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("making {} private", dir.display()))
 }
@@ -165,6 +171,17 @@ mod tests {
             & 0o777;
         assert_eq!(dir_mode, 0o700);
         assert_eq!(load_or_create_secret_file(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn every_folder_made_for_a_private_one_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("data").join("outbox");
+        ensure_private_dir(&outbox).unwrap();
+        for made in [&outbox, &dir.path().join("data")] {
+            let mode = fs::metadata(made).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", made.display());
+        }
     }
 
     #[test]

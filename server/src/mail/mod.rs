@@ -80,10 +80,7 @@ impl Mailer {
             // before the first mail.
             None => {
                 let dir = std::path::absolute(config.data_dir.join("outbox"))?;
-                // The data folder first, so that it too is private (0700).
-                for dir in [&config.data_dir, &dir] {
-                    crate::secrets::ensure_private_dir(dir).context("JOTPASS_DATA_DIR")?;
-                }
+                crate::secrets::ensure_private_dir(&dir).context("JOTPASS_DATA_DIR")?;
                 Transport::Files(dir)
             }
         };
