@@ -69,7 +69,7 @@ impl ApiError {
     /// The message about one field of an `invalid_input` answer.
     pub fn field(&self, name: &str) -> Option<String> {
         match self {
-            Self::Server { body, .. } => body.fields.as_ref()?.get(name).cloned(),
+            Self::Server { body, .. } => body.fields.as_ref()?.get(name).map(str::to_owned),
             Self::Network(_) | Self::Browser(_) => None,
         }
     }

@@ -6,14 +6,14 @@
 //! and, for `401`/`403`, a `WWW-Authenticate` challenge. Internal details are
 //! attached to the response as an extension for the request log, never sent.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use jotpass_shared::{ErrorBody, ErrorCode, Redacted};
+use jotpass_shared::{ErrorBody, ErrorCode, Redacted, StringMap};
 
 /// Why a bearer token was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +46,7 @@ pub enum ApiError {
     InvalidRequest(String),
     /// 422 `invalid_input`, with the message for each offending field.
     #[error("invalid input: {message}")]
-    InvalidInput {
-        message: String,
-        fields: BTreeMap<String, String>,
-    },
+    InvalidInput { message: String, fields: StringMap },
     /// 409 `username_taken`.
     #[error("username taken")]
     UsernameTaken,
@@ -100,7 +97,7 @@ impl ApiError {
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         Self::InvalidInput {
-            fields: BTreeMap::from([(field.to_owned(), message.clone())]),
+            fields: StringMap::from_iter([(field, message.clone())]),
             message,
         }
     }

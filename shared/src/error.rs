@@ -1,10 +1,8 @@
 //! The error body every failed API call answers with.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::Redacted;
+use crate::{Redacted, StringMap};
 
 /// The machine-readable `error` field of an error body: exactly the codes API.md names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,7 +67,7 @@ pub struct ErrorBody {
     pub error: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<BTreeMap<String, String>>,
+    pub fields: Option<StringMap>,
     /// The second step of a login: what `POST /api/auth/mfa` finishes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_token: Option<Redacted<String>>,

@@ -12,6 +12,7 @@ mod dto;
 mod error;
 mod input;
 mod redacted;
+mod string_map;
 
 pub use claims::{Claims, amr};
 pub use device::device_name;
@@ -25,6 +26,7 @@ pub use dto::{
 pub use error::{ErrorBody, ErrorCode};
 pub use input::{EmailAddress, InputError, NoteBody, NoteTitle, PasskeyName, Password, Username};
 pub use redacted::Redacted;
+pub use string_map::StringMap;
 
 /// The name of the header the jotpass client sends its access token in.
 pub const ACCESS_TOKEN_HEADER: &str = "x-access-token";

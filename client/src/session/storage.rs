@@ -1,10 +1,8 @@
 //! What the session manager keeps in `localStorage`, and the only code that
 //! reads or writes it.
 
-use std::collections::HashMap;
-
 use gloo_storage::{LocalStorage, Storage};
-use jotpass_shared::{TokenResponse, User};
+use jotpass_shared::{StringMap, TokenResponse, User};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub(super) const SESSION_KEY: &str = "jotpass.session";
@@ -80,7 +78,7 @@ pub(super) fn forget_device(username: &str) {
     }
 }
 
-fn devices() -> HashMap<String, String> {
+fn devices() -> StringMap {
     read(DEVICES_KEY).unwrap_or_default()
 }
 

@@ -30,11 +30,9 @@ mod refresh;
 mod reset;
 mod revoke;
 
-use std::collections::BTreeMap;
-
 use std::sync::Arc;
 
-use jotpass_shared::{CredentialsRequest, Password, Username};
+use jotpass_shared::{CredentialsRequest, Password, StringMap, Username};
 use tokio::sync::Notify;
 
 pub use crate::auth::token::Grant;
@@ -161,14 +159,14 @@ fn parse_credentials(req: CredentialsRequest) -> Result<(Username, Password), Ap
     match (username, password) {
         (Ok(u), Ok(p)) => Ok((u, p)),
         (u, p) => {
-            let mut fields = BTreeMap::new();
+            let mut fields = StringMap::new();
             if let Err(e) = &u {
                 fields.insert("username".to_owned(), e.to_string());
             }
             if let Err(e) = &p {
                 fields.insert("password".to_owned(), e.to_string());
             }
-            let message = fields.values().next().cloned().unwrap_or_default();
+            let message = fields.values().next().unwrap_or_default().to_owned();
             Err(ApiError::InvalidInput { message, fields })
         }
     }

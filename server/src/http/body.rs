@@ -131,7 +131,7 @@ mod tests {
 
     fn fields(e: ApiError) -> Vec<String> {
         match e {
-            ApiError::InvalidInput { fields, .. } => fields.into_keys().collect(),
+            ApiError::InvalidInput { fields, .. } => fields.keys().map(str::to_owned).collect(),
             other => panic!("expected invalid_input, got {other:?}"),
         }
     }
