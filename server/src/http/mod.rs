@@ -75,7 +75,7 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(from_fn(middleware::log_request))
                 .layer(from_fn_with_state(state.clone(), headers::security_headers))
-                .layer(cors(&state))
+                .option_layer(cors(&state))
                 .layer(from_fn_with_state(
                     state.clone(),
                     middleware::body_and_token,
@@ -89,8 +89,12 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Same-origin only, unless `JOTPASS_CORS_ORIGINS` lists origins.
-fn cors(state: &AppState) -> CorsLayer {
+/// Same-origin only, unless `JOTPASS_CORS_ORIGINS` lists origins. With
+/// none listed there is no CORS layer at all: a browser keeps a same-origin
+/// app to itself without any header, and the layer's `Vary` and
+/// `Access-Control-Expose-Headers` on every answer cost each page load about
+/// 140 bytes per file (BENCHMARKS.md, "Page weight").
+fn cors(state: &AppState) -> Option<CorsLayer> {
     use axum::http::{Method, header};
     let origins: Vec<HeaderValue> = state
         .config
@@ -98,7 +102,10 @@ fn cors(state: &AppState) -> CorsLayer {
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
-    CorsLayer::new()
+    if origins.is_empty() {
+        return None;
+    }
+    let layer = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
@@ -106,7 +113,8 @@ fn cors(state: &AppState) -> CorsLayer {
             header::CONTENT_TYPE,
             header::HeaderName::from_static(jotpass_shared::ACCESS_TOKEN_HEADER),
         ])
-        .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+        .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER]);
+    Some(layer)
 }
 
 #[cfg(test)]

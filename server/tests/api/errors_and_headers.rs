@@ -220,6 +220,39 @@ async fn allowed_origin(app: &TestApp, origin: &str) -> Option<String> {
 async fn cors_is_same_origin_unless_origins_are_listed() {
     let app = spawn_app().await;
     assert_eq!(allowed_origin(&app, "https://evil.example").await, None);
+    // With no origin listed there is no CORS layer: no header of it on any
+    // answer (pages and static files included), and a preflight is refused.
+    for path in ["/login", "/pkg/jotpass.css", "/api/me", "/healthz"] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        let headers = response.headers();
+        assert!(
+            headers
+                .keys()
+                .all(|name| !name.as_str().starts_with("access-control-")),
+            "{path}: {headers:?}"
+        );
+        assert!(
+            headers
+                .get_all("vary")
+                .iter()
+                .all(|v| !v.to_str().unwrap().contains("origin")),
+            "{path}: {headers:?}"
+        );
+    }
+    let preflight = app
+        .request(Method::OPTIONS, "/api/me")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(!preflight.status().is_success(), "{}", preflight.status());
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 
     let app = spawn_app_with(&[("JOTPASS_CORS_ORIGINS", "https://app.example")]).await;
     let response = app
