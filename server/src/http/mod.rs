@@ -45,8 +45,9 @@ pub use middleware::{BODY_TIMEOUT, MAX_BODY};
 use crate::{error::ApiError, state::AppState};
 
 /// The whole application. Layers, outermost first: the request log, security
-/// headers, CORS, the body limit and token search, the panic catcher, then
-/// routing (and, for the pages only, compression: `site`).
+/// headers, CORS (only when `JOTPASS_CORS_ORIGINS` lists origins), the body
+/// limit and token search, the panic catcher, then routing (and, for the
+/// pages only, compression: `site`).
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(users::router())
