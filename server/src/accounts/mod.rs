@@ -159,15 +159,39 @@ fn parse_credentials(req: CredentialsRequest) -> Result<(Username, Password), Ap
     match (username, password) {
         (Ok(u), Ok(p)) => Ok((u, p)),
         (u, p) => {
+            // The password first: when both fail, `message` is about the
+            // password and the object lists it first, as they were when
+            // `fields` was a map sorted by name.
             let mut fields = StringMap::new();
-            if let Err(e) = &u {
-                fields.insert("username".to_owned(), e.to_string());
-            }
             if let Err(e) = &p {
                 fields.insert("password".to_owned(), e.to_string());
+            }
+            if let Err(e) = &u {
+                fields.insert("username".to_owned(), e.to_string());
             }
             let message = fields.values().next().unwrap_or_default().to_owned();
             Err(ApiError::InvalidInput { message, fields })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jotpass_shared::Redacted;
+
+    use super::*;
+
+    #[test]
+    fn with_both_fields_wrong_the_message_is_about_the_password_and_both_are_named() {
+        let req = CredentialsRequest {
+            username: "no spaces allowed".to_owned(),
+            password: Redacted::new("short".to_owned()),
+            device_token: None,
+        };
+        let Err(ApiError::InvalidInput { message, fields }) = parse_credentials(req) else {
+            panic!("expected invalid_input");
+        };
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["password", "username"]);
+        assert_eq!(Some(message.as_str()), fields.get("password"));
     }
 }
