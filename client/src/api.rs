@@ -339,18 +339,30 @@ const NO_BODY: Option<&()> = None;
 
 /// The one door: builds the request, adds `x-access-token` when there is a
 /// token, sends it, and turns a non-2xx answer into an [`ApiError`].
-async fn send(
+///
+/// Only the body's serialization is generic; the exchange is one function,
+/// whose code the WASM then holds once, not once per request type.
+fn send(
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&impl Serialize>,
+) -> impl Future<Output = Result<Response, ApiError>> {
+    let text = body.map(crate::json::to_string).transpose();
+    exchange(method, path, token, text.map_err(ApiError::Network))
+}
+
+async fn exchange(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Result<Option<String>, ApiError>,
 ) -> Result<Response, ApiError> {
     let mut request = Request::new(path).method(method);
     if let Some(token) = token {
         request = request.header(jotpass_shared::ACCESS_TOKEN_HEADER, token);
     }
-    if let Some(body) = body {
-        let text = crate::json::to_string(body).map_err(ApiError::Network)?;
+    if let Some(text) = body? {
         request = request
             .header("content-type", "application/json")
             .body(text);

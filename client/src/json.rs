@@ -12,7 +12,13 @@ pub(crate) fn to_string(value: &impl Serialize) -> Result<String, String> {
     let js = value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| e.to_string())?;
-    js_sys::JSON::stringify(&js)
+    stringify(&js)
+}
+
+/// Apart from the generic half above, so that its code is there once, not
+/// once per type written.
+fn stringify(js: &JsValue) -> Result<String, String> {
+    js_sys::JSON::stringify(js)
         .map_err(|e| describe(&e))?
         .as_string()
         .ok_or_else(|| "not serialisable".to_owned())
