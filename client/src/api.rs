@@ -33,6 +33,15 @@ pub enum ApiError {
     Browser(String),
 }
 
+/// A split-off part of the app's code (a WASM module) could not be fetched:
+/// to the caller that is the network failing, which never ends a session.
+/// The next call fetches it again.
+impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
+    fn from(e: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self::Network(e.to_string())
+    }
+}
+
 impl ApiError {
     /// The server's error code, if the server answered.
     pub fn code(&self) -> Option<ErrorCode> {

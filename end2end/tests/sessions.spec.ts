@@ -74,6 +74,39 @@ test('with 3-second access tokens the notes page keeps working for 15 seconds', 
   expect(refreshes).toBeGreaterThanOrEqual(4);
 });
 
+test('while the session-upkeep code cannot be fetched an expiring session stays, and renews once it can', async ({ page }) => {
+  // Renewal lives in a split-off module that /login never fetches
+  // (`session_upkeep`): failing to fetch it must be a network error, never
+  // a logout.
+  const upkeep = '**/pkg/split_session_upkeep.wasm';
+  let blocked = 0;
+  await page.route(upkeep, (route) => {
+    blocked += 1;
+    return route.abort();
+  });
+  let refreshes = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/auth/refresh') refreshes += 1;
+  });
+  await register(page, 'renewal', uniqueName('upkeep'));
+
+  // Twice the token lifetime: renewal was tried and could not load.
+  await page.waitForTimeout(6_000);
+  expect(blocked).toBeGreaterThanOrEqual(1);
+  expect(refreshes).toBe(0);
+  await page.getByLabel('Title').fill('Offline');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The server could not be reached. Try again.');
+  await expect(page).toHaveURL(url('renewal', '/notes'));
+  expect(await page.evaluate(() => window.localStorage.getItem('jotpass.session'))).not.toBeNull();
+
+  await page.unroute(upkeep);
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await expect(page.getByRole('link', { name: 'Offline' })).toBeVisible();
+  expect(refreshes).toBeGreaterThanOrEqual(1);
+  await expect(page).toHaveURL(url('renewal', '/notes'));
+});
+
 test('changing the password keeps this browser logged in', async ({ page }) => {
   const name = uniqueName('chpw');
   await register(page, 'main', name);

@@ -227,8 +227,20 @@ pub async fn log_out(auth: Auth) {
     let stored = storage::load();
     end(auth, None);
     if let Some(stored) = stored {
-        let _ = AuthedApi::new(stored.token).logout().await;
+        let _ = log_out_on_server(stored.token).await;
     }
+}
+
+/// The server side of a logout, in the `session_upkeep` module (see
+/// `renewal`): only a signed-in tab logs out.
+#[leptos::wasm_split::wasm_split(
+    session_upkeep,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    return_wrapper(let future = _; { future.await } -> Result<(), ApiError>)
+)]
+fn log_out_on_server(token: String) -> renewal::Upkeep<()> {
+    Box::pin(AuthedApi::new(token).logout())
 }
 
 /// Runs `call` with a fresh access token. After `token_expired` it refreshes

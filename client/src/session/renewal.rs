@@ -1,8 +1,14 @@
 //! Keeping the access token fresh: renewal shortly before it expires (one
 //! refresh at a time in a tab, and across tabs through a lease in storage),
 //! and the heartbeat that notices a session revoked elsewhere.
+//!
+//! Their code is split off into the `session_upkeep` WASM module, with the
+//! server side of a logout: only a signed-in tab runs it, so the login page
+//! does not fetch it (BENCHMARKS.md). The first renewal, heartbeat or logout
+//! fetches it; if that fails, the call fails as the network does (an
+//! [`ApiError::Network`], which ends no session) and the next one retries.
 
-use std::time::Duration;
+use std::{future::Future, pin::Pin, time::Duration};
 
 use leptos::prelude::*;
 
@@ -27,12 +33,30 @@ pub(super) fn check_in(auth: Auth) {
         return;
     }
     leptos::task::spawn_local(async move {
-        if let Ok(user) = authed(auth, AuthedApi::me).await
-            && auth.user.get_untracked().is_some()
-        {
+        let _ = heartbeat(auth).await;
+    });
+}
+
+/// What a function of the `session_upkeep` module returns: its future,
+/// boxed, since a split function cannot be `async` (the split macro's
+/// `return_wrapper` awaits it).
+pub(super) type Upkeep<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// One heartbeat: the signed-in user as the server sees them now.
+#[leptos::wasm_split::wasm_split(
+    session_upkeep,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    return_wrapper(let future = _; { future.await } -> Result<(), ApiError>)
+)]
+fn heartbeat(auth: Auth) -> Upkeep<()> {
+    Box::pin(async move {
+        let user = authed(auth, AuthedApi::me).await?;
+        if auth.user.get_untracked().is_some() {
             auth.user.set(Some(user));
         }
-    });
+        Ok(())
+    })
 }
 
 /// The timer's tick: renew a token that is about to expire.
@@ -56,7 +80,17 @@ pub(super) fn due_for_renewal(stored: &Stored) -> bool {
 /// Spends the refresh token for a new pair: one refresh at a time in this tab
 /// (a flag) and across tabs (a lease in storage). A tab that finds the token
 /// already replaced by another tab uses the new one.
-pub(super) async fn renew(auth: Auth, stale: Stored) -> Result<Stored, ApiError> {
+#[leptos::wasm_split::wasm_split(
+    session_upkeep,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    return_wrapper(let future = _; { future.await } -> Result<Stored, ApiError>)
+)]
+pub(super) fn renew(auth: Auth, stale: Stored) -> Upkeep<Stored> {
+    Box::pin(renew_now(auth, stale))
+}
+
+async fn renew_now(auth: Auth, stale: Stored) -> Result<Stored, ApiError> {
     let waited_from = js_sys::Date::now();
     loop {
         let current = storage::load().ok_or_else(ApiError::not_logged_in)?;
