@@ -26,7 +26,6 @@ pub mod session;
 pub mod webauthn;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     Lazy,
     components::{Route, Router, Routes},
@@ -75,7 +74,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="data:,"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
-                <MetaTags/>
+                <link id="leptos" rel="stylesheet" href="/pkg/jotpass.css"/>
+                <title>"jotpass"</title>
             </head>
             <body>
                 {posted.map(|posted| view! {
@@ -99,11 +99,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// signed-in pages).
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     session::provide_auth();
     view! {
-        <Stylesheet id="leptos" href="/pkg/jotpass.css"/>
-        <Title text="jotpass"/>
         <Router>
             <Header/>
             <main>
