@@ -134,7 +134,12 @@ class SecondFactorLogins(threading.Thread):
                 if status != 401 or refused["error"] != "mfa_required":
                     self.failed += 1
                     continue
-                body = {"mfa_token": refused["mfa_token"], "code": totp_code(user[1], time.time())}
+                # The code of the step booked above, not of the clock now:
+                # the password step can take over a second in the storm, and
+                # a code of the next step would spend that step (the server
+                # refuses a step at or before the last one used), which
+                # this client would then try again.
+                body = {"mfa_token": refused["mfa_token"], "code": totp_code(user[1], step * 30)}
                 status, _ = call_json("/api/auth/mfa", body)
                 if status == 200:
                     self.done += 1
