@@ -1,7 +1,7 @@
 // The servers playwright.config.ts starts, and helpers that act as a person would.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page, type Request } from '@playwright/test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
 // run.sh picks three ports that are free when it starts (E2E_PORTS): a fixed
@@ -34,16 +34,24 @@ export const test = base.extend<{ browserErrors: void }>({
   browserErrors: [
     async ({ browser, context }, use, testInfo) => {
       const lines: string[] = [];
+      const started = Date.now();
+      // Requests sent and not answered yet: a page that never hydrates
+      // may be waiting for one of them.
+      const pending = new Set<Request>();
+      const at = () => `+${((Date.now() - started) / 1000).toFixed(1)}s`;
       const watchPage = (page: Page) => {
         page.on('console', (m) => {
           if (m.type() === 'error' || m.type() === 'warning') {
-            lines.push(`[${page.url()}] console.${m.type()}: ${m.text()}`);
+            lines.push(`${at()} [${page.url()}] console.${m.type()}: ${m.text()}`);
           }
         });
-        page.on('pageerror', (e) => lines.push(`[${page.url()}] uncaught: ${e.message}`));
-        page.on('requestfailed', (r) =>
-          lines.push(`[${page.url()}] request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`),
-        );
+        page.on('pageerror', (e) => lines.push(`${at()} [${page.url()}] uncaught: ${e.message}`));
+        page.on('request', (r) => pending.add(r));
+        page.on('requestfinished', (r) => pending.delete(r));
+        page.on('requestfailed', (r) => {
+          pending.delete(r);
+          lines.push(`${at()} [${page.url()}] request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+        });
       };
       const watch = (c: BrowserContext) => {
         c.pages().forEach(watchPage);
@@ -59,8 +67,16 @@ export const test = base.extend<{ browserErrors: void }>({
       };
       await use();
       browser.newContext = newContext;
-      if (testInfo.status !== testInfo.expectedStatus && lines.length > 0) {
-        console.log(`browser errors in "${testInfo.title}":\n${lines.join('\n')}`);
+      if (testInfo.status !== testInfo.expectedStatus && lines.length + pending.size > 0) {
+        // Chromium warns once per unused preload (40 on /account): that says
+        // the page's code had not asked for its module yet, and told one by
+        // one they push the line that says why out of CI's excerpt.
+        const unused = (l: string) => l.includes('was preloaded using link preload but not used');
+        const preloads = lines.filter(unused).length;
+        const told = lines.filter((l) => !unused(l));
+        for (const r of pending) told.push(`still unanswered at the end: ${r.method()} ${r.url()}`);
+        if (preloads > 0) told.push(`(and ${preloads} preloaded files not used a few seconds after the load event)`);
+        console.log(`browser errors in "${testInfo.title}":\n${told.join('\n')}`);
       }
     },
     { auto: true },
@@ -102,6 +118,9 @@ export async function register(
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(at(server, '/notes'));
+  // The URL changes first; the notes page's own module arrives after it.
+  // A test that moves on at once would cancel that load midway.
+  await expect(page.getByRole('heading', { name: 'Notes', level: 1 })).toBeVisible();
 }
 
 /**
