@@ -1,9 +1,9 @@
 //! Password hashing with Argon2id, off the async runtime.
 //!
 //! Hashing is deliberately slow (~tens of ms and 19 MiB each). It runs on a
-//! small pool of dedicated threads (half the cores) in the idle scheduling
-//! class, so a login storm queues here and yields the CPU to the requests
-//! that only check a token, instead of taking cores from them.
+//! small pool of dedicated threads (half the cores) at a low priority (nice
+//! 10), so a login storm queues here and yields most of the CPU to the
+//! requests that only check a token, instead of taking cores from them.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -116,18 +116,42 @@ impl PasswordHasherPool {
     }
 }
 
-/// Puts the calling thread in Linux's SCHED_IDLE class (else the lowest
-/// nice level): it runs when no request handler wants the CPU, and a waking
-/// handler preempts it at once. Best effort: where the OS refuses, hashing
-/// still works at normal priority.
+/// The hashing threads' priority. A thread at nice 10 weighs about a tenth
+/// of a request handler (nice 0) where both want the same core, so a storm of
+/// logins leaves the token checks most of the CPU, and yet it is never
+/// starved. Linux's idle class (`SCHED_IDLE`, used before) weighs 1/340: with
+/// three other busy processes on this 2-core machine a registration took 17 s
+/// instead of 30 ms; and a hashing thread preempted while it holds a lock
+/// the process shares (the allocator's, or the kernel's on the address space
+/// while it unmaps its 19 MiB) holds up every thread waiting for that lock
+/// as long.
+///
+/// `thread_priority` maps its 0..=99 onto nice 19..=-20 on Linux; 22 is
+/// nice 10 (a unit test reads the thread's nice level back).
+#[cfg(target_os = "linux")]
+const PRIORITY: u8 = 22;
+
+/// Lowers the calling thread to nice 10 ([`PRIORITY`]; elsewhere than
+/// Linux, to the lowest priority of its class). Best effort: where the OS
+/// refuses, hashing still works at normal priority.
 fn lower_priority() {
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
-        set_current_thread_priority, set_thread_priority_and_policy, thread_native_id,
-    };
-    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-    if set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle).is_err() {
-        let _ = set_current_thread_priority(ThreadPriority::Min);
+    #[cfg(not(target_os = "linux"))]
+    let _ = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let Ok(value) = PRIORITY.try_into() else {
+            return;
+        };
+        let other = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+        let _ = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(value),
+            other,
+        );
     }
 }
 
@@ -184,6 +208,33 @@ mod tests {
                 .unwrap()
         );
         assert!(!pool.verify("wrong horse".into(), Some(hash)).await.unwrap());
+    }
+
+    /// The scheduling policy and nice level of the calling thread, from
+    /// `/proc/thread-self/stat` (fields 41 and 19).
+    #[cfg(target_os = "linux")]
+    fn policy_and_nice() -> (i32, i32) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // Fields after the command name, which is in parentheses; the first
+        // of them is field 3.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        (
+            fields[41 - 3].parse().unwrap(),
+            fields[19 - 3].parse().unwrap(),
+        )
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_nice_10_in_the_normal_class() {
+        let pool = PasswordHasherPool::new(1).unwrap();
+        let (policy, nice) = pool.run(policy_and_nice).await.unwrap();
+        // SCHED_OTHER is 0; SCHED_IDLE (5) starves behind any busy process.
+        assert_eq!((policy, nice), (0, 10));
+        // The request handlers' threads are left as they were.
+        assert_eq!(policy_and_nice(), (0, 0));
     }
 
     #[tokio::test]
