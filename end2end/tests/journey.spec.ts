@@ -42,11 +42,14 @@ test('register, add a note, reload and still see it, then log out', async ({ pag
   await page.getByRole('link', { name: '← All notes' }).click();
   await expect(page.getByRole('link', { name: 'Groceries for Sunday' })).toBeVisible();
 
+  // The app forgets the session at once and tells the server after, once
+  // the session-upkeep module has arrived: wait for that request.
+  const loggedOut = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/auth/logout');
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login/);
   expect(await page.evaluate(() => window.localStorage.getItem('jotpass.session'))).toBeNull();
-  const logout = apiCalls.find((c) => c.path === '/api/auth/logout');
-  expect(logout?.token).toBe(session.token);
+  expect((await loggedOut).headers()['x-access-token']).toBe(session.token);
+  expect(apiCalls.filter((c) => c.path === '/api/auth/logout')).toHaveLength(1);
 });
 
 test('a logged-out visit to /notes lands on /login?next=/notes and returns there after login', async ({ page }) => {
