@@ -1,6 +1,6 @@
 // The main journey: register, add a note, reload, log out; and the token
 // lives in localStorage and travels in x-access-token.
-import { expect, hydrated, register, test, uniqueName, url } from './servers';
+import { expect, hydrated, logOut, register, test, uniqueName, url } from './servers';
 
 test('register, add a note, reload and still see it, then log out', async ({ page }) => {
   const apiCalls: { path: string; token: string | undefined }[] = [];
@@ -42,13 +42,9 @@ test('register, add a note, reload and still see it, then log out', async ({ pag
   await page.getByRole('link', { name: '← All notes' }).click();
   await expect(page.getByRole('link', { name: 'Groceries for Sunday' })).toBeVisible();
 
-  // The app forgets the session at once and tells the server after, once
-  // the session-upkeep module has arrived: wait for that request.
-  const loggedOut = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/auth/logout');
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login/);
+  const loggedOut = await logOut(page);
   expect(await page.evaluate(() => window.localStorage.getItem('jotpass.session'))).toBeNull();
-  expect((await loggedOut).headers()['x-access-token']).toBe(session.token);
+  expect(loggedOut.request().headers()['x-access-token']).toBe(session.token);
   expect(apiCalls.filter((c) => c.path === '/api/auth/logout')).toHaveLength(1);
 });
 

@@ -3,8 +3,7 @@
 // recovery code; add a passkey and log in with it alone, in Chromium with a
 // virtual authenticator.
 import { createHmac } from 'node:crypto';
-import { type Page } from '@playwright/test';
-import { expect, hydrated, localUrl, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
+import { expect, hydrated, localUrl, logIn, logOut, PASSWORD, register, test, uniqueName, url } from './servers';
 
 /** RFC 4648 base32 (no padding) to bytes. */
 function base32(text: string): Buffer {
@@ -40,11 +39,6 @@ test('the test TOTP function matches RFC 6238', () => {
   expect(totp(secret, 1_111_111_109)).toBe('081804');
   expect(totp(secret, 2_000_000_000)).toBe('279037');
 });
-
-async function logOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login/);
-}
 
 test('turn TOTP on, log in with a code, then with a recovery code; a wrong code is explained', async ({ page }) => {
   const name = uniqueName('totp');

@@ -1,7 +1,7 @@
 // The servers playwright.config.ts starts, and helpers that act as a person would.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test as base, expect, type BrowserContext, type Page, type Request } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page, type Request, type Response } from '@playwright/test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
 // run.sh picks three ports that are free when it starts (E2E_PORTS): a fixed
@@ -124,14 +124,18 @@ export async function register(
 }
 
 /**
- * Logs out through the header's button and waits for the server's answer:
- * the app forgets the session at once and tells the server after, so the
- * next page load could otherwise cancel that request (and its event).
+ * Logs out through the header's button, lands on /login, and waits for the
+ * server's answer: the app forgets the session at once and tells the server
+ * after (once the session-upkeep module has arrived), so the next page load
+ * could otherwise cancel that request (and its event). Returns the answer.
  */
-export async function logOut(page: Page): Promise<void> {
+export async function logOut(page: Page): Promise<Response> {
   const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/logout');
   await page.getByRole('button', { name: 'Log out' }).click();
-  expect((await answered).status()).toBe(204);
+  await expect(page).toHaveURL(/\/login/);
+  const response = await answered;
+  expect(response.status()).toBe(204);
+  return response;
 }
 
 /** Logs in through the UI. */
