@@ -1,6 +1,6 @@
 // Who sees what: admins and plain users, and the messages for refused logins.
 import { execFileSync } from 'node:child_process';
-import { BINARY, expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
+import { BINARY, expect, hydrated, logIn, logOut, PASSWORD, register, test, uniqueName, url } from './servers';
 
 test('an admin sees the admin page; a plain user sees no link and a refusal by URL', async ({ browser }) => {
   const admin = uniqueName('admin');
@@ -40,7 +40,7 @@ test('an admin sees the admin page; a plain user sees no link and a refusal by U
 test('a wrong password and too many attempts are explained on the login page', async ({ page }) => {
   const name = uniqueName('limit');
   await register(page, 'limits', name);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
 
   for (let i = 0; i < 2; i++) {
     await logIn(page, 'limits', name, 'not the password');

@@ -1,6 +1,6 @@
 // What an attacker would try from the outside: a phishing `next` after login,
 // locking a person out by guessing, and what racing tabs do to a session.
-import { expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
+import { expect, hydrated, logIn, logOut, PASSWORD, register, test, uniqueName, url } from './servers';
 
 /** `next` values that a string check lets through but a browser reads as another site. */
 const HOSTILE_NEXT = [
@@ -21,11 +21,7 @@ const SAME_SITE_NEXT = [['http:example.com', '/example.com']] as const;
 test('after login, a hostile next lands on this site, and a good one is followed', async ({ page }) => {
   const name = uniqueName('next');
   await register(page, 'main', name);
-  const goOut = async () => {
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await expect(page).toHaveURL(/\/login/);
-  };
-  await goOut();
+  await logOut(page);
   for (const next of HOSTILE_NEXT) {
     await page.goto(url('main', `/login?next=${next}`));
     await hydrated(page);
@@ -33,7 +29,7 @@ test('after login, a hostile next lands on this site, and a good one is followed
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page, next).toHaveURL(url('main', '/notes'));
-    await goOut();
+    await logOut(page);
   }
   for (const [next, lands] of SAME_SITE_NEXT) {
     await page.goto(url('main', `/login?next=${next}`));
@@ -44,7 +40,7 @@ test('after login, a hostile next lands on this site, and a good one is followed
     await expect(page, next).toHaveURL(url('main', lands));
     await page.goto(url('main', '/notes'));
     await hydrated(page);
-    await goOut();
+    await logOut(page);
   }
   await page.goto(url('main', '/login?next=/sessions'));
   await hydrated(page);
@@ -63,8 +59,7 @@ test("a device token gets its owner past a username lockout while a stranger's a
 
   // The owner's browser logs in once (registration does) and keeps a device token.
   await register(mine, 'limits', name);
-  await mine.getByRole('button', { name: 'Log out' }).click();
-  await expect(mine).toHaveURL(/\/login/);
+  await logOut(mine);
   const devices = await mine.evaluate(() => window.localStorage.getItem('jotpass.devices'));
   expect(JSON.parse(devices!)[name]).toBeTruthy();
 

@@ -51,8 +51,7 @@ test('register, add a note, reload and still see it, then log out', async ({ pag
 test('a logged-out visit to /notes lands on /login?next=/notes and returns there after login', async ({ page }) => {
   const name = uniqueName('next');
   await register(page, 'main', name);
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login/);
+  await logOut(page);
 
   await page.goto(url('main', '/notes'));
   await expect(page).toHaveURL(url('main', '/login?next=/notes'));

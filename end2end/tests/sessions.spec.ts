@@ -1,6 +1,6 @@
 // Sessions ending: revoked from another browser, logged out in another tab,
 // and renewed before they expire.
-import { expect, hydrated, logIn, PASSWORD, register, test, uniqueName, url } from './servers';
+import { expect, hydrated, logIn, logOut, PASSWORD, register, test, uniqueName, url } from './servers';
 
 test('a session revoked from a second browser sends the first to /login with the notice', async ({ browser }) => {
   const first = await browser.newContext();
@@ -46,7 +46,7 @@ test('logging in in one tab reaches the other', async ({ context }) => {
   const name = uniqueName('tabsin');
   const one = await context.newPage();
   await register(one, 'main', name);
-  await one.getByRole('button', { name: 'Log out' }).click();
+  await logOut(one);
   const two = await context.newPage();
   await two.goto(url('main', '/login'));
   await hydrated(two);
