@@ -136,9 +136,26 @@ impl Db {
         Ok(Self { pool, begin })
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction, in a task of its own, so that a caller that
+    /// gives up midway (a request whose client left, a timeout) cannot leave
+    /// a transaction open on a pooled connection.
+    ///
+    /// sqlx 0.8.6's `begin_with` is not cancellation-safe: dropped after
+    /// SQLite acknowledged the `BEGIN IMMEDIATE` but before it checked the
+    /// connection is in a transaction (one more await), it returns the
+    /// connection to the pool with the transaction open and nothing to roll
+    /// it back (transact-rs/sqlx #3932; PostgreSQL has the same window, #4385).
+    /// That connection then holds SQLite's write lock for good, and every
+    /// other writer waits out the busy timeout. The task always runs to the
+    /// end: if the caller has gone, the `Tx` is dropped there and rolls back.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(Tx(self.pool.begin_with(self.begin).await?))
+        let (pool, statement) = (self.pool.clone(), self.begin);
+        match tokio::spawn(async move { pool.begin_with(statement).await }).await {
+            Ok(tx) => Ok(Tx(tx?)),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(sqlx::Error::PoolClosed),
+        }
     }
 
     /// Whether the database answers a trivial query within a second.
@@ -182,4 +199,64 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{future::Future, pin::pin, task::Poll};
+
+    use super::*;
+
+    /// Polls `future` at most `polls` times, then drops it. Between polls
+    /// the test's thread either sleeps for `pause` (blocking on purpose: only
+    /// SQLite's worker thread moves on meanwhile) or, with none, lets the
+    /// runtime's other tasks run (the pool's, returning connections).
+    async fn give_up_after(polls: usize, pause: Option<Duration>, future: impl Future) {
+        let mut future = pin!(future);
+        for _ in 0..polls {
+            let ready = std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_ready()));
+            if ready.await {
+                return;
+            }
+            match pause {
+                Some(pause) => std::thread::sleep(pause),
+                None => tokio::task::yield_now().await,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_begin_given_up_midway_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        // One connection: a transaction left open on it is met by every
+        // later `begin`.
+        let db = Db::connect(&url, 1).await.unwrap();
+        // Stop `begin`s at every one of sqlx's awaits (acquiring, the
+        // acknowledged BEGIN, the check after it), at varied moments. On
+        // sqlx 0.8.6 without the task, some of these leave the transaction
+        // open and the write below fails with `InvalidSavePointStatement`.
+        for round in 0..400_u16 {
+            let pause =
+                (round % 2 == 1).then(|| Duration::from_micros(u64::from(round) * 37 % 300));
+            give_up_after(usize::from(round % 40) + 1, pause, db.begin()).await;
+        }
+        let write = async {
+            let mut tx = db.begin().await?;
+            sqlx::query("CREATE TABLE probe (x INTEGER)")
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await
+        };
+        tokio::time::timeout(Duration::from_secs(5), write)
+            .await
+            .expect("a write transaction within 5 s")
+            .expect("the write commits");
+        // Committed, as seen through a connection of its own.
+        let other = Db::connect(&url, 1).await.unwrap();
+        sqlx::query("SELECT x FROM probe")
+            .execute(&other.pool)
+            .await
+            .expect("the table exists");
+    }
 }

@@ -1,6 +1,7 @@
-//! Middleware that holds for every request: the body limit and the search
-//! for the access token (both before any handler or extractor), and the
-//! request's tracing span with its one log line. The security headers are
+//! Middleware that holds for every request: writes that finish although
+//! their client left, the body limit and the search for the access token
+//! (both before any handler or extractor), and the request's tracing span
+//! with its one log line. The security headers are
 //! in `headers`.
 
 use std::time::{Duration, Instant};
@@ -111,6 +112,25 @@ async fn read_whole(body: Body) -> Result<Bytes, Response> {
                     .into_response()
             })
         }
+    }
+}
+
+/// A request that may change state (any method but GET, HEAD, OPTIONS and
+/// TRACE) runs to its end in a task of its own, even if its client leaves:
+/// hyper drops a request's future when the connection closes, and a flow
+/// stopped between two awaits would leave half its work done (a logout cut
+/// off by the page navigating away leaves the session alive on the server).
+/// Reads lose nothing when they stop, so they are not worth a task each
+/// (`GET /api/me` is the hot path).
+pub(super) async fn run_to_completion(req: Request, next: Next) -> Response {
+    if req.method().is_safe() {
+        return next.run(req).await;
+    }
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => ApiError::Unavailable("The server is shutting down.".into()).into_response(),
     }
 }
 

@@ -44,7 +44,8 @@ pub use middleware::{BODY_TIMEOUT, MAX_BODY};
 
 use crate::{error::ApiError, state::AppState};
 
-/// The whole application. Layers, outermost first: the request log, security
+/// The whole application. Layers, outermost first: writes run to their end
+/// (a client that leaves cannot cut them off), the request log, security
 /// headers, CORS (only when `JOTPASS_CORS_ORIGINS` lists origins), the body
 /// limit and token search, the panic catcher, then routing (and, for the
 /// pages only, compression: `site`).
@@ -69,11 +70,12 @@ pub fn router(state: AppState) -> Router {
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     site::with_pages(routes, &state)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        // One layer made of the five, outermost first: `Router::layer` boxes
+        // One layer made of the six, outermost first: `Router::layer` boxes
         // each route once per layer it is given, and every request clones
         // and calls through each box (BENCHMARKS.md, "Third pass").
         .layer(
             ServiceBuilder::new()
+                .layer(from_fn(middleware::run_to_completion))
                 .layer(from_fn(middleware::log_request))
                 .layer(from_fn_with_state(state.clone(), headers::security_headers))
                 .option_layer(cors(&state))

@@ -22,15 +22,15 @@ use tokio::{
 };
 
 use crate::helpers::{
-    PASSWORD, TEST_SECRET, fresh_database_url, login_at, postgres_admin_url, start_process,
-    stop_process, user_at,
+    PASSWORD, TEST_SECRET, eventually, fresh_database_url, login_at, postgres_admin_url, spawn_app,
+    start_process, stop_process, unique_name, user_at,
 };
 
 /// Held by each test that loads the machine for long (the storms and the
-/// soak), so they run one at a time. A server's Argon2 threads are in the idle
-/// scheduling class on purpose (auth/password.rs), so while another test's
-/// storm keeps both cores busy at normal priority, a login can wait past the
-/// client's timeout: the machine's load, not the behaviour under test.
+/// soak), so they run one at a time. A server's Argon2 threads run at nice 10
+/// on purpose (auth/password.rs), so while another test's storm keeps both
+/// cores busy at normal priority, a login can wait past the client's
+/// timeout: the machine's load, not the behaviour under test.
 static MACHINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Settings for a server that a storm must not trip over.
@@ -323,6 +323,34 @@ async fn slow_clients_do_not_hold_up_others_and_are_dropped_after_the_timeouts()
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("invalid_request"), "{answer}");
     assert!(stop_process(&mut server).success());
+}
+
+#[tokio::test]
+async fn a_registration_whose_client_leaves_midway_is_still_made() {
+    let app = spawn_app().await;
+    let addr: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let name = unique_name("gone");
+    let body = json!({ "username": name, "password": PASSWORD }).to_string();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /api/users HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // The client leaves while the password is hashed: hyper sees the
+    // connection close and drops the request's future. A request that
+    // changes state runs in a task of its own, which carries on.
+    drop(stream);
+    let made = eventually(10, || async {
+        app.login_response(&name, PASSWORD).await.status() == StatusCode::OK
+    })
+    .await;
+    assert!(made, "the account was made although its client left");
 }
 
 /// Resident memory of a process, in KiB.
