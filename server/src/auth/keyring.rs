@@ -16,7 +16,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::stored_keys::{self, Kek};
+use super::{
+    stored_keys::{self, Kek},
+    token::Verified,
+};
 use crate::{
     config::{Config, JwtAlg},
     db::{Db, SigningKeyRow},
@@ -47,6 +50,8 @@ pub(super) struct Ring {
     pub(super) verifying: Vec<(String, DecodingKey)>,
     /// The JWK Set of the public keys (EdDSA only).
     jwks: Option<Arc<Value>>,
+    /// The tokens these keys verified (`token::verify`).
+    pub(super) verified: Verified,
 }
 
 impl std::fmt::Debug for Keys {
@@ -107,6 +112,7 @@ impl Keys {
             signing: EncodingKey::from_secret(secret),
             verifying: vec![(kid, DecodingKey::from_secret(secret))],
             jwks: None,
+            verified: Verified::default(),
         };
         Self::with_ring(config, ring, None)
     }
@@ -227,6 +233,7 @@ fn ed25519_ring(
         signing: EncodingKey::from_ed_der(&stored_keys::ed25519_pkcs8(&seed)?),
         verifying,
         jwks: Some(Arc::new(json!({ "keys": jwks }))),
+        verified: Verified::default(),
     })
 }
 

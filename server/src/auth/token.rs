@@ -6,13 +6,23 @@
 //! keys, chosen by `kid`), the types of every required claim, then `exp`,
 //! `nbf`, `iat`, `iss`, `aud`. Whether the token's session is still active is
 //! a separate step (`auth::sessions`).
+//!
+//! A token that passed is remembered by the keys that verified it
+//! ([`Verified`]): the next request with the same token skips the signature
+//! and the parsing, and only the clock is checked again.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, RandomState},
+    sync::{Arc, Mutex},
+};
 
 use anyhow::Context;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jotpass_shared::{Claims, Redacted, TokenResponse, User};
 use jsonwebtoken::Header;
 
-use super::Keys;
+use super::{Keys, keyring::Ring};
 use crate::{
     db::{NameList, UserRow},
     error::TokenFailure,
@@ -27,8 +37,34 @@ pub fn issue(keys: &Keys, claims: &Claims) -> anyhow::Result<String> {
     jsonwebtoken::encode(&header, claims, &ring.signing).context("signing a token")
 }
 
-/// Verifies `token` at time `now`; see the module comment for the order.
-pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure> {
+/// Verifies `token` at time `now`; see the module comment for the order. A
+/// token the current keys verified before is answered from [`Verified`],
+/// with its times checked against `now` again.
+pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Arc<Claims>, TokenFailure> {
+    let ring = keys.ring();
+    if let Some(seen) = ring.verified.get(token) {
+        seen.times.hold(keys.leeway(), now)?;
+        return Ok(seen.claims);
+    }
+    let (claims, times) = verify_with(keys, &ring, token, now)?;
+    let claims = Arc::new(claims);
+    ring.verified.insert(token, &claims, times);
+    Ok(claims)
+}
+
+/// Verifies `token` at time `now` with every check, whether or not it was
+/// seen before, and remembers nothing (`/healthz`'s self-test).
+pub fn verify_fresh(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure> {
+    verify_with(keys, &keys.ring(), token, now).map(|(claims, _)| claims)
+}
+
+/// Every check, with the keys of `ring`.
+fn verify_with(
+    keys: &Keys,
+    ring: &Ring,
+    token: &str,
+    now: i64,
+) -> Result<(Claims, Times), TokenFailure> {
     let invalid = TokenFailure::Invalid;
     let mut parts = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature), None) =
@@ -55,7 +91,6 @@ pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure
     }
     // `kid` only selects among our own keys; jku/jwk/x5u/x5c are never read.
     let kid = header.kid.ok_or(invalid)?;
-    let ring = keys.ring();
     let key = ring
         .verifying
         .iter()
@@ -73,23 +108,116 @@ pub fn verify(keys: &Keys, token: &str, now: i64) -> Result<Claims, TokenFailure
     // Every claim is required and typed (NumericDates are whole,
     // non-negative seconds): a missing or mistyped one fails here.
     let claims: Claims = decode_json(payload_b64).ok_or(invalid)?;
-    let as_secs = |t: u64| i64::try_from(t).map_err(|_| invalid);
-    let (exp, nbf, iat) = (
-        as_secs(claims.exp)?,
-        as_secs(claims.nbf)?,
-        as_secs(claims.iat)?,
-    );
-    let leeway = keys.leeway();
-    if exp <= now - leeway {
-        return Err(TokenFailure::Expired);
-    }
-    if nbf > now + leeway || iat > now + leeway {
-        return Err(invalid);
-    }
+    let times = Times::of(&claims).ok_or(invalid)?;
+    times.hold(keys.leeway(), now)?;
     if claims.iss != keys.issuer() || claims.aud != keys.audience() {
         return Err(invalid);
     }
-    Ok(claims)
+    Ok((claims, times))
+}
+
+/// The times of a token that verification compares with the clock.
+#[derive(Clone, Copy, Debug)]
+struct Times {
+    exp: i64,
+    /// The later of `nbf` and `iat`: neither may be in the future.
+    not_before: i64,
+}
+
+impl Times {
+    fn of(claims: &Claims) -> Option<Self> {
+        let secs = |t: u64| i64::try_from(t).ok();
+        Some(Self {
+            exp: secs(claims.exp)?,
+            not_before: secs(claims.nbf)?.max(secs(claims.iat)?),
+        })
+    }
+
+    fn hold(self, leeway: i64, now: i64) -> Result<(), TokenFailure> {
+        if self.exp <= now - leeway {
+            return Err(TokenFailure::Expired);
+        }
+        if self.not_before > now + leeway {
+            return Err(TokenFailure::Invalid);
+        }
+        Ok(())
+    }
+}
+
+/// The tokens that one set of keys (a [`Ring`]) verified, by their text, so
+/// that a token presented again costs a lookup instead of a signature check
+/// and two JSON parses: most of what an authenticated request costs beyond
+/// an anonymous one (BENCHMARKS.md). Envoy's JWT filter keeps the same
+/// kind of cache (`jwt_cache_config`).
+///
+/// What verification decides stays true for the ring's life except the
+/// times, which every hit checks again: the keys are the ring's own (a
+/// reload makes a new ring with an empty cache, so a retired key's tokens
+/// go through the full check again), and the algorithm, issuer and audience
+/// come from the configuration. Revocation was never the token's business:
+/// the session check runs on every request, hit or not.
+///
+/// Entries are found by a keyed hash (SipHash, random key) of the
+/// signature, then the whole text is compared. That comparison need not
+/// take constant time: it is reached only by a text whose signature is
+/// already the remembered token's (or whose unpredictable 64-bit hash
+/// collides with it), and the rest of a token, header and claims, is no
+/// secret from whoever holds its signature. (`subtle`'s constant-time
+/// comparison of the ~400 bytes cost ~0.5 µs a request, 4 % of `/api/me`.)
+/// When full, the cache is emptied (a token lives 15 minutes by default,
+/// and a miss costs only the full check).
+#[derive(Default)]
+pub(super) struct Verified {
+    entries: Mutex<HashMap<u64, Seen>>,
+    hasher: RandomState,
+}
+
+#[derive(Clone)]
+struct Seen {
+    token: Arc<str>,
+    claims: Arc<Claims>,
+    times: Times,
+}
+
+/// At most this many tokens per ring (about 1 KiB each).
+const MAX_VERIFIED: usize = 4096;
+
+impl Verified {
+    fn key(&self, token: &str) -> u64 {
+        let signature = token.rsplit_once('.').map_or(token, |(_, s)| s);
+        self.hasher.hash_one(signature)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Seen>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, token: &str) -> Option<Seen> {
+        let key = self.key(token);
+        let seen = self.lock().get(&key).cloned()?;
+        (*seen.token == *token).then_some(seen)
+    }
+
+    fn insert(&self, token: &str, claims: &Arc<Claims>, times: Times) {
+        let key = self.key(token);
+        let seen = Seen {
+            token: token.into(),
+            claims: claims.clone(),
+            times,
+        };
+        let mut entries = self.lock();
+        if entries.len() >= MAX_VERIFIED {
+            entries.clear();
+        }
+        entries.insert(key, seen);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
 }
 
 /// What a login, a refresh or a password change hands out: a session's
@@ -216,8 +344,51 @@ mod tests {
     fn a_token_we_issue_verifies_with_both_algorithms() {
         for keys in [hs(), ed(&[3u8; 32])] {
             let token = issue(&keys, &claims(1000)).unwrap();
-            assert_eq!(verify(&keys, &token, 1000).unwrap(), claims(1000));
+            assert_eq!(*verify(&keys, &token, 1000).unwrap(), claims(1000));
         }
+    }
+
+    #[test]
+    fn a_token_verified_once_is_remembered_and_its_times_checked_again() {
+        let keys = hs();
+        let token = issue(&keys, &claims(1000)).unwrap();
+        let first = verify(&keys, &token, 1000).unwrap();
+        assert_eq!(keys.ring().verified.len(), 1);
+        // The same claims, from the cache.
+        assert!(Arc::ptr_eq(&first, &verify(&keys, &token, 1030).unwrap()));
+        // exp passed, or the clock set back before iat: as a fresh check says.
+        assert_eq!(verify(&keys, &token, 1060), Err(TokenFailure::Expired));
+        assert_eq!(verify(&keys, &token, 900), Err(TokenFailure::Invalid));
+        assert_eq!(keys.ring().verified.len(), 1);
+    }
+
+    #[test]
+    fn a_remembered_signature_under_other_claims_is_refused() {
+        let keys = hs();
+        let token = issue(&keys, &claims(1000)).unwrap();
+        verify(&keys, &token, 1000).unwrap();
+        let signature = token.rsplit_once('.').unwrap().1;
+        let mut admin = claims(1000);
+        admin.roles = vec!["admin".into()];
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&admin).unwrap());
+        let header = token.split('.').next().unwrap();
+        let spliced = format!("{header}.{payload}.{signature}");
+        assert_eq!(verify(&keys, &spliced, 1000), Err(TokenFailure::Invalid));
+        // Refused tokens are not remembered.
+        assert_eq!(keys.ring().verified.len(), 1);
+    }
+
+    #[test]
+    fn the_cache_of_verified_tokens_is_bounded() {
+        let keys = hs();
+        for n in 0..=MAX_VERIFIED {
+            let mut c = claims(1000);
+            c.jti = format!("j{n}");
+            let token = issue(&keys, &c).unwrap();
+            verify(&keys, &token, 1000).unwrap();
+        }
+        let len = keys.ring().verified.len();
+        assert!((1..=MAX_VERIFIED).contains(&len), "{len} tokens kept");
     }
 
     #[test]
@@ -349,6 +520,37 @@ mod properties {
     }
 
     proptest! {
+        /// Whatever a token's times and whenever it is presented again (the
+        /// clock may even go back), the cache answers as the full check does.
+        #[test]
+        fn a_remembered_token_is_judged_as_a_fresh_check_judges_it(
+            iat in 900_u64..1100,
+            nbf in 900_u64..1100,
+            exp in 900_u64..1200,
+            times in proptest::collection::vec(850_i64..1250, 1..8),
+        ) {
+            let keys = keys();
+            let claims = Claims {
+                iss: keys.issuer().to_owned(),
+                sub: "user-1".into(),
+                aud: keys.audience().to_owned(),
+                iat,
+                nbf,
+                exp,
+                jti: "j1".into(),
+                sid: "s1".into(),
+                roles: vec![],
+                name: "alice".into(),
+                amr: vec!["pwd".into()],
+            };
+            let token = issue(&keys, &claims).unwrap();
+            for now in times {
+                let fresh = verify_fresh(&keys, &token, now);
+                let cached = verify(&keys, &token, now).map(|c| (*c).clone());
+                prop_assert_eq!(cached, fresh, "at {}", now);
+            }
+        }
+
         #[test]
         fn any_string_is_refused_without_a_panic(token in any::<String>()) {
             prop_assert!(verify(&keys(), &token, 1000).is_err());

@@ -29,7 +29,7 @@ pub struct AuthUser {
     /// The session and its user, as the session check found them (shared
     /// with the session cache).
     pub session: Arc<SessionWithUser>,
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
 }
 
 impl AuthUser {
