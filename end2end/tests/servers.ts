@@ -130,8 +130,9 @@ export async function register(
  * could otherwise cancel that request (and its event). Returns the answer.
  * Every test logs out through here. When tests moved on at once and so
  * cancelled logouts midway, some runs saw every later write of that server
- * (registrations, logins) hang: a server defect not fixed yet, which these
- * tests no longer provoke by accident.
+ * (registrations, logins) hang. That was a server defect, since fixed: a
+ * cancelled `begin` left a transaction open (ARCHITECTURE.md, "A write is
+ * never cut off midway"), and a logout now finishes although its page left.
  */
 export async function logOut(page: Page): Promise<Response> {
   const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/logout');
