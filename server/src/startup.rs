@@ -13,6 +13,7 @@ use hyper_util::{
 };
 use leptos::config::LeptosOptions;
 use tokio::{net::TcpListener, sync::Notify};
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::{
@@ -78,8 +79,9 @@ impl Application {
         // The outbox is drained in the background: a request never waits
         // for a mail server.
         let mailer = tokio::spawn(self.state.mail.clone().run());
+        let writes = self.state.writes.clone();
         let app = http::router(self.state);
-        let served = serve(self.listener, app, shutdown).await;
+        let served = serve(self.listener, app, writes, shutdown).await;
         if let Some(task) = reloader {
             task.abort();
         }
@@ -99,10 +101,13 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// The transport: HTTP/1.1 connections with the header timeout, each
 /// request carrying its peer address, and a graceful shutdown bounded by
-/// [`SHUTDOWN_GRACE`]. (`axum::serve` has no header timeout.)
+/// [`SHUTDOWN_GRACE`] that waits for the connections and for the `writes`
+/// still running after their client left. (`axum::serve` has no header
+/// timeout.)
 async fn serve(
     listener: TcpListener,
     app: Router,
+    writes: TaskTracker,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -143,8 +148,15 @@ async fn serve(
         });
     }
     drop(listener);
+    // Writes may still start while the open connections finish: the tracker
+    // counts them all, and is done once none is left.
+    writes.close();
+    let drained = async {
+        graceful.shutdown().await;
+        writes.wait().await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drained => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
         }
@@ -201,6 +213,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock,
         leptos,
         mail,
+        writes: TaskTracker::new(),
     }))
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use tokio_util::task::TaskTracker;
 
 use crate::{
     accounts::Accounts,
@@ -33,6 +34,10 @@ pub struct Shared {
     pub leptos: LeptosOptions,
     /// The outbox's sender, which `Application::run_until` starts.
     pub mail: Worker,
+    /// The requests that may change state, each running to its end in a
+    /// task of its own (`http::middleware::run_to_completion`); a shutdown
+    /// waits for them as for the connections.
+    pub writes: TaskTracker,
 }
 
 impl AppState {

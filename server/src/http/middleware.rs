@@ -121,12 +121,17 @@ async fn read_whole(body: Body) -> Result<Bytes, Response> {
 /// stopped between two awaits would leave half its work done (a logout cut
 /// off by the page navigating away leaves the session alive on the server).
 /// Reads lose nothing when they stop, so they are not worth a task each
-/// (`GET /api/me` is the hot path).
-pub(super) async fn run_to_completion(req: Request, next: Next) -> Response {
+/// (`GET /api/me` is the hot path). The task is tracked (`AppState::writes`),
+/// so a shutdown waits for it too.
+pub(super) async fn run_to_completion(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.method().is_safe() {
         return next.run(req).await;
     }
-    match tokio::spawn(next.run(req)).await {
+    match state.writes.spawn(next.run(req)).await {
         Ok(response) => response,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // The runtime is shutting down.

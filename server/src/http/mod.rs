@@ -75,7 +75,10 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         // and calls through each box (BENCHMARKS.md, "Third pass").
         .layer(
             ServiceBuilder::new()
-                .layer(from_fn(middleware::run_to_completion))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    middleware::run_to_completion,
+                ))
                 .layer(from_fn(middleware::log_request))
                 .layer(from_fn_with_state(state.clone(), headers::security_headers))
                 .option_layer(cors(&state))

@@ -325,11 +325,10 @@ async fn slow_clients_do_not_hold_up_others_and_are_dropped_after_the_timeouts()
     assert!(stop_process(&mut server).success());
 }
 
-#[tokio::test]
-async fn a_registration_whose_client_leaves_midway_is_still_made() {
-    let app = spawn_app().await;
-    let addr: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-    let name = unique_name("gone");
+/// Sends `POST /api/users` for `name` on a connection of its own, then
+/// closes it without reading the answer, while the password is hashed:
+/// hyper sees the connection close and drops the request's future.
+async fn register_and_leave(addr: SocketAddr, name: &str) {
     let body = json!({ "username": name, "password": PASSWORD }).to_string();
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
@@ -342,15 +341,45 @@ async fn a_registration_whose_client_leaves_midway_is_still_made() {
         )
         .await
         .unwrap();
-    // The client leaves while the password is hashed: hyper sees the
-    // connection close and drops the request's future. A request that
-    // changes state runs in a task of its own, which carries on.
+    // Long enough for the server to read the request and start hashing
+    // (Argon2 takes tens of milliseconds), short enough to leave during it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
     drop(stream);
+}
+
+#[tokio::test]
+async fn a_registration_whose_client_leaves_midway_is_still_made() {
+    let app = spawn_app().await;
+    let addr: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let name = unique_name("gone");
+    // A request that changes state runs in a task of its own, which
+    // carries on.
+    register_and_leave(addr, &name).await;
     let made = eventually(10, || async {
         app.login_response(&name, PASSWORD).await.status() == StatusCode::OK
     })
     .await;
     assert!(made, "the account was made although its client left");
+}
+
+#[tokio::test]
+async fn sigterm_waits_for_a_write_whose_client_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(&dir).await;
+    let (mut server, url) = start_process(dir.path(), &storm_vars(&database_url));
+    let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let name = unique_name("left");
+    register_and_leave(addr, &name).await;
+    // No connection is open now: only the write's own task holds the exit.
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success(), "exit 0");
+    let (mut again, url) = start_process(dir.path(), &storm_vars(&database_url));
+    let login = login_at(&client(), &url, &name).await;
+    assert!(login.is_ok(), "the account was made before the exit");
+    assert!(stop_process(&mut again).success());
 }
 
 /// Resident memory of a process, in KiB.
