@@ -371,11 +371,7 @@ async fn sigterm_waits_for_a_write_whose_client_left() {
     let name = unique_name("left");
     register_and_leave(addr, &name).await;
     // No connection is open now: only the write's own task holds the exit.
-    std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success(), "exit 0");
+    assert!(stop_process(&mut server).success(), "exit 0");
     let (mut again, url) = start_process(dir.path(), &storm_vars(&database_url));
     let login = login_at(&client(), &url, &name).await;
     assert!(login.is_ok(), "the account was made before the exit");
